@@ -1,0 +1,5 @@
+"""``python -m transpiler``: the same command line as ``kfp2argo``."""
+
+from transpiler.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""Every Argo ``{{...}}`` reference kfp2argo writes is built here, and nowhere else.
+
+Argo evaluates these tags when it runs the workflow. Keeping them in one module makes the set of
+references reviewable: each helper names one Argo variable (see Argo's docs/variables.md).
+Names passed in must already be valid Argo names (``transpiler.names``).
+"""
+
+from __future__ import annotations
+
+
+def _tag(expression: str) -> str:
+    return "{{" + expression + "}}"
+
+
+def input_parameter(name: str) -> str:
+    """>>> input_parameter("text")
+    '{{inputs.parameters.text}}'
+    """
+    return _tag(f"inputs.parameters.{name}")
+
+
+def input_artifact(name: str) -> str:
+    """>>> input_artifact("data")
+    '{{inputs.artifacts.data}}'
+    """
+    return _tag(f"inputs.artifacts.{name}")
+
+
+def workflow_parameter(name: str) -> str:
+    """>>> workflow_parameter("lr")
+    '{{workflow.parameters.lr}}'
+    """
+    return _tag(f"workflow.parameters.{name}")
+
+
+def task_output_parameter(task: str, name: str) -> str:
+    """>>> task_output_parameter("train", "accuracy")
+    '{{tasks.train.outputs.parameters.accuracy}}'
+    """
+    return _tag(f"tasks.{task}.outputs.parameters.{name}")
+
+
+def task_output_artifact(task: str, name: str) -> str:
+    """>>> task_output_artifact("train", "model")
+    '{{tasks.train.outputs.artifacts.model}}'
+    """
+    return _tag(f"tasks.{task}.outputs.artifacts.{name}")
+
+
+def workflow_name() -> str:
+    return _tag("workflow.name")
+
+
+def workflow_uid() -> str:
+    return _tag("workflow.uid")
+
+
+def workflow_creation_timestamp() -> str:
+    return _tag("workflow.creationTimestamp.RFC3339")
+
+
+def pod_name() -> str:
+    return _tag("pod.name")
+
+
+def contains_tag(text: str) -> bool:
+    """Whether ``text`` holds the opening of an Argo tag.
+
+    >>> contains_tag("echo {{x}}"), contains_tag("echo {x}")
+    (True, False)
+    """
+    return "{{" in text

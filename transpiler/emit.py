@@ -1,0 +1,110 @@
+"""The ``emit`` pass: an Argo manifest (hera model) to deterministic YAML or JSON text.
+
+Rules: keys in a natural reading order (``apiVersion, kind, metadata, spec``; ``name`` first;
+then a short list of keys people look for first; then scalars, lists and maps, each group in
+the model's order); multi-line strings as ``|`` block scalars; no line wrapping, so ``{{...}}``
+references stay whole; a trailing newline. The same model always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+try:
+    from yaml import CSafeDumper as _BaseDumper
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+
+DOCUMENT_KEYS = ("apiVersion", "kind", "metadata", "spec")
+FIRST_KEYS = (
+    "name",
+    "generateName",
+    "namespace",
+    "entrypoint",
+    "serviceAccountName",
+    "template",
+    "depends",
+    "arguments",
+    "inputs",
+    "outputs",
+    "image",
+    "command",
+    "args",
+    "value",
+    "default",
+    "valueFrom",
+    "from",
+    "path",
+)
+_RANK = {key: rank for rank, key in enumerate(FIRST_KEYS)}
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def to_plain(model: Any) -> dict[str, Any]:
+    """A hera model as plain, ordered dicts and lists (the emitted key order)."""
+    document = order(model.model_dump(by_alias=True, exclude_none=True, mode="json"))
+    first = {key: document[key] for key in DOCUMENT_KEYS if key in document}
+    return {**first, **{k: v for k, v in document.items() if k not in first}}
+
+
+def order(value: Any) -> Any:
+    """Recursively order mapping keys for reading.
+
+    >>> list(order({"template": "t", "name": "n", "arguments": {}}))
+    ['name', 'template', 'arguments']
+    >>> list(order({"z": {"a": 1}, "b": [1], "a": "x", "name": "n"}))
+    ['name', 'a', 'b', 'z']
+    """
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (_RANK.get(k, len(_RANK)), _group(value[k]) if k not in _RANK else 0))
+        return {key: order(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [order(item) for item in value]
+    return value
+
+
+def _group(value: Any) -> int:
+    if isinstance(value, dict):
+        return 2
+    if isinstance(value, list):
+        return 1
+    return 0
+
+
+def to_yaml(document: dict[str, Any]) -> str:
+    """Deterministic YAML text of an already ordered document.
+
+    >>> print(to_yaml({"name": "a", "script": "line 1\\nline 2\\n"}), end="")
+    name: a
+    script: |
+      line 1
+      line 2
+    """
+    return yaml.dump(
+        document,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=2**31 - 1,
+        indent=2,
+    )
+
+
+def to_json(document: dict[str, Any]) -> str:
+    """Deterministic, indented JSON text with a trailing newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,208 @@
+"""The typed, immutable model of the PipelineSpec subset kfp2argo understands.
+
+``parse`` builds it from validated dicts; ``lower`` reads it. Every node keeps the JSON pointer
+of the dict it came from (relative to the PipelineSpec), so later passes can still report
+located errors. Nothing here knows Argo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+PARAMETER_TYPES = ("STRING", "NUMBER_INTEGER", "NUMBER_DOUBLE", "BOOLEAN", "LIST", "STRUCT")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""Marks a parameter without a default value (distinct from a default of ``None``)."""
+
+
+@dataclass(frozen=True)
+class ParameterDef:
+    """An input or output parameter of a component."""
+
+    name: str
+    type: str
+    default: Any = MISSING
+    optional: bool = False
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class ArtifactDef:
+    """An input or output artifact of a component."""
+
+    name: str
+    schema_title: str
+    schema_version: str
+    is_list: bool = False
+    optional: bool = False
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class Interface:
+    """The parameters and artifacts on one side (inputs or outputs) of a component."""
+
+    parameters: tuple[ParameterDef, ...] = ()
+    artifacts: tuple[ArtifactDef, ...] = ()
+
+    def parameter(self, name: str) -> ParameterDef | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def artifact(self, name: str) -> ArtifactDef | None:
+        return next((a for a in self.artifacts if a.name == name), None)
+
+
+# How a task input gets its value ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A literal value written into the IR."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class ComponentInput:
+    """An input of the enclosing DAG component (or a pipeline parameter, at the root)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class TaskOutput:
+    """An output parameter or artifact of a sibling task."""
+
+    task: str
+    name: str
+
+
+ParameterSource = Union[Constant, ComponentInput, TaskOutput]
+ArtifactSource = Union[ComponentInput, TaskOutput]
+
+
+@dataclass(frozen=True)
+class ParameterBinding:
+    name: str
+    source: ParameterSource
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class ArtifactBinding:
+    name: str
+    source: ArtifactSource
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """A task's retry policy, durations kept as the IR writes them (e.g. ``"30s"``)."""
+
+    max_retry_count: int
+    backoff_duration: str | None = None
+    backoff_factor: float | None = None
+    backoff_max_duration: str | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task of a DAG: a component invocation with its input bindings."""
+
+    name: str
+    component: str
+    display_name: str
+    dependent_tasks: tuple[str, ...] = ()
+    parameters: tuple[ParameterBinding, ...] = ()
+    artifacts: tuple[ArtifactBinding, ...] = ()
+    retry: RetryPolicy | None = None
+    enable_cache: bool = False
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class DagOutput:
+    """An output of a DAG component, taken from one of its tasks."""
+
+    name: str
+    task: str
+    task_output: str
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class Dag:
+    tasks: tuple[Task, ...]
+    parameter_outputs: tuple[DagOutput, ...] = ()
+    artifact_outputs: tuple[DagOutput, ...] = ()
+
+    def task(self, name: str) -> Task:
+        return next(t for t in self.tasks if t.name == name)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Container resources; values are Kubernetes quantities or KFP placeholders."""
+
+    cpu_limit: str | None = None
+    memory_limit: str | None = None
+    cpu_request: str | None = None
+    memory_request: str | None = None
+    accelerator_type: str | None = None
+    accelerator_count: str | None = None
+    pointer: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(
+            (self.cpu_limit, self.memory_limit, self.cpu_request, self.memory_request, self.accelerator_count)
+        )
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """An executor's container: image and argv exactly as the IR holds them."""
+
+    image: str
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    resources: Resources = field(default_factory=Resources)
+    pointer: str = ""
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return self.command + self.args
+
+
+@dataclass(frozen=True)
+class Component:
+    """A component: a container executor or a DAG of tasks."""
+
+    name: str
+    inputs: Interface
+    outputs: Interface
+    executor: str | None = None
+    dag: Dag | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A whole pipeline: the root DAG component plus everything it reaches."""
+
+    name: str
+    display_name: str
+    description: str
+    root: Component
+    components: dict[str, Component]
+    executors: dict[str, ContainerSpec]
+    sdk_version: str = ""
+    schema_version: str = ""

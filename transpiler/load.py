@@ -1,0 +1,267 @@
+"""The ``load`` pass: bytes to plain dicts, keeping source positions for diagnostics.
+
+Accepts what ``kfp.compiler.Compiler().compile`` writes (a PipelineSpec, optionally followed by
+a platform-spec document), in YAML or JSON, and the PipelineJob-style wrapper with a
+``pipelineSpec:`` key whose ``runtimeConfig.parameterValues`` override parameter defaults.
+
+YAML is composed into nodes first (libyaml's C parser when available) and converted to plain
+Python values here, so that every value's line and column stay known: a diagnostic names the
+file, line and JSON pointer. Anchors and aliases are refused: KFP never writes them, and they
+are how a small file expands into a huge one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from transpiler.errors import Diagnostic, LoadError
+
+try:  # libyaml's C parser; PyYAML falls back to pure Python without it
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_INPUT_BYTES = 32 * 1024 * 1024
+
+_SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_BINARY_TAG = "tag:yaml.org,2002:binary"
+
+MSG_EMPTY = "The input is empty. Expected a PipelineSpec written by the KFP SDK (YAML or JSON)"
+MSG_NOT_TEXT = "The input is not UTF-8 text (it looks like a binary file). Expected a PipelineSpec in YAML or JSON"
+MSG_TOO_LARGE = "The input is {size} bytes, more than the {limit} bytes kfp2argo reads. Split the pipeline or check the file"
+MSG_BAD_YAML = "The input is not valid YAML or JSON: {problem}"
+MSG_ALIAS = "YAML anchors and aliases are not supported (the KFP SDK never writes them). Write the value out in full"
+MSG_DUPLICATE_KEY = "Duplicate key {key!r}. Each key may appear once"
+MSG_NON_STRING_KEY = "Mapping keys must be strings, got {kind}. Quote the key"
+MSG_NOT_MAPPING = "The document is a {kind}, not a mapping. Expected a PipelineSpec (with pipelineInfo, root, components, deploymentSpec)"
+MSG_NOT_PIPELINE = "This document is not a PipelineSpec: it has none of pipelineInfo, root, components, deploymentSpec. Compile the pipeline with kfp.compiler.Compiler().compile"
+MSG_PLATFORM_FIRST = "The first document is a platform spec; the PipelineSpec must come first"
+MSG_SECOND_DOC = "The second document must be a platform spec (a mapping with a 'platforms' key)"
+MSG_TOO_MANY_DOCS = "The input has {count} YAML documents; expected a PipelineSpec optionally followed by one platform spec"
+MSG_NESTING = "The input is nested too deeply to be a KFP pipeline"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A loaded input: the PipelineSpec, the optional platform spec, and where they came from.
+
+    ``spec_pointer`` is the JSON pointer of the PipelineSpec inside its document: ``""`` for a
+    bare spec, ``"/pipelineSpec"`` inside a PipelineJob wrapper. Pointers in diagnostics are
+    always relative to the document, so they point at the right place in the user's file.
+    """
+
+    file: str
+    pipeline_spec: dict[str, Any]
+    platform_spec: dict[str, Any] | None = None
+    runtime_parameters: dict[str, Any] = field(default_factory=dict)
+    spec_pointer: str = ""
+    runtime_pointer: str = ""
+    nodes: tuple[Any, ...] = ()
+
+    def locate(self, pointer: str, document: int = 0) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the value at ``pointer`` in ``document``, if known."""
+        if document >= len(self.nodes):
+            return None, None
+        node = self.nodes[document]
+        best = node
+        for token in _pointer_tokens(pointer):
+            node = _child_node(node, token)
+            if node is None:
+                break
+            best = node
+        return best.start_mark.line + 1, best.start_mark.column + 1
+
+    def diagnostic(self, message: str, pointer: str, document: int = 0) -> Diagnostic:
+        """A diagnostic for ``pointer`` (relative to the document) with its line and column."""
+        line, column = self.locate(pointer, document)
+        return Diagnostic(message, pointer, self.file, line, column, document)
+
+    def spec_diagnostic(self, message: str, pointer: str) -> Diagnostic:
+        """A diagnostic for ``pointer`` relative to the PipelineSpec (wrapper-aware)."""
+        return self.diagnostic(message, self.spec_pointer + pointer, 0)
+
+
+def load(data: bytes | str, file: str = "<input>") -> Source:
+    """Read a KFP IR document from bytes or text.
+
+    Args:
+        data: the file's content.
+        file: the name used in diagnostics (``-`` or ``<stdin>`` for standard input).
+
+    Returns:
+        The loaded :class:`Source`.
+
+    Raises:
+        LoadError: the input is empty, binary, too large, not YAML/JSON, or not a pipeline.
+
+    >>> source = load("pipelineInfo: {name: p}\\nroot: {dag: {tasks: {}}}\\n", "p.yaml")
+    >>> source.pipeline_spec["pipelineInfo"]["name"]
+    'p'
+    >>> load("", "e.yaml")
+    Traceback (most recent call last):
+    ...
+    transpiler.errors.LoadError: e.yaml: /: The input is empty. Expected a PipelineSpec written by the KFP SDK (YAML or JSON)
+    """
+    text = _decode(data, file)
+    nodes = _compose(text, file)
+    values = [_to_python(node, file) for node in nodes]
+    return _classify(values, tuple(nodes), file)
+
+
+def _fail(file: str, message: str, line: int | None = None, column: int | None = None, pointer: str = "") -> LoadError:
+    return LoadError([Diagnostic(message, pointer, file, line, column)])
+
+
+def _decode(data: bytes | str, file: str) -> str:
+    if isinstance(data, str):
+        size = len(data.encode("utf-8", "surrogatepass"))
+        text = data
+    else:
+        size = len(data)
+        if size > MAX_INPUT_BYTES:
+            raise _fail(file, MSG_TOO_LARGE.format(size=size, limit=MAX_INPUT_BYTES))
+        if b"\x00" in data[:8192]:
+            raise _fail(file, MSG_NOT_TEXT)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _fail(file, MSG_NOT_TEXT) from None
+    if size > MAX_INPUT_BYTES:
+        raise _fail(file, MSG_TOO_LARGE.format(size=size, limit=MAX_INPUT_BYTES))
+    if "\x00" in text[:8192]:
+        raise _fail(file, MSG_NOT_TEXT)
+    if not text.strip():
+        raise _fail(file, MSG_EMPTY)
+    return text
+
+
+def _compose(text: str, file: str) -> list[Any]:
+    try:
+        nodes = [node for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = " ".join(str(p) for p in (err.context, err.problem) if p)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise _fail(file, MSG_BAD_YAML.format(problem=problem or "syntax error"), line, column) from None
+    except yaml.YAMLError as err:
+        raise _fail(file, MSG_BAD_YAML.format(problem=str(err).splitlines()[0])) from None
+    except RecursionError:
+        raise _fail(file, MSG_NESTING) from None
+    if not nodes:
+        raise _fail(file, MSG_EMPTY)
+    return nodes
+
+
+def _to_python(root: Any, file: str) -> Any:
+    seen: set[int] = set()
+
+    def convert(node: Any, pointer: str) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
+        if id(node) in seen:
+            raise _fail(file, MSG_ALIAS, node.start_mark.line + 1, node.start_mark.column + 1, pointer)
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            return [convert(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else key_node
+            mark = key_node.start_mark
+            if not isinstance(key, str):
+                kind = type(key).__name__ if not isinstance(key, yaml.Node) else "a collection"
+                raise _fail(file, MSG_NON_STRING_KEY.format(kind=kind), mark.line + 1, mark.column + 1, pointer)
+            if key in result:
+                raise _fail(file, MSG_DUPLICATE_KEY.format(key=key), mark.line + 1, mark.column + 1, pointer)
+            result[key] = convert(value_node, f"{pointer}/{_escape(key)}")
+        return result
+
+    try:
+        return convert(root, "")
+    except RecursionError:
+        raise _fail(file, MSG_NESTING) from None
+
+
+def _scalar(node: Any) -> Any:
+    if node.tag in (_TIMESTAMP_TAG, _BINARY_TAG):
+        return node.value
+    if node.tag.startswith("tag:yaml.org,2002:"):
+        return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+    return node.value
+
+
+def _classify(values: list[Any], nodes: tuple[Any, ...], file: str) -> Source:
+    first = values[0]
+    if not isinstance(first, dict):
+        raise _fail(file, MSG_NOT_MAPPING.format(kind=_kind(first)), 1, 1)
+    if len(values) > 2:
+        mark = nodes[2].start_mark
+        raise _fail(file, MSG_TOO_MANY_DOCS.format(count=len(values)), mark.line + 1, mark.column + 1)
+    platform = None
+    if len(values) == 2:
+        platform = values[1]
+        if not isinstance(platform, dict) or "platforms" not in platform:
+            mark = nodes[1].start_mark
+            raise LoadError([Diagnostic(MSG_SECOND_DOC, "", file, mark.line + 1, mark.column + 1, 1)])
+    if "pipelineSpec" in first:
+        return _from_wrapper(first, platform, nodes, file)
+    if "platforms" in first and not _looks_like_spec(first):
+        raise _fail(file, MSG_PLATFORM_FIRST, 1, 1)
+    if not _looks_like_spec(first):
+        raise _fail(file, MSG_NOT_PIPELINE, 1, 1)
+    return Source(file, first, platform, nodes=nodes)
+
+
+def _from_wrapper(job: dict[str, Any], platform: Any, nodes: tuple[Any, ...], file: str) -> Source:
+    spec = job["pipelineSpec"]
+    if not isinstance(spec, dict) or not _looks_like_spec(spec):
+        line, column = _locate_key(nodes[0], "pipelineSpec")
+        raise _fail(file, MSG_NOT_PIPELINE, line, column, "/pipelineSpec")
+    runtime = job.get("runtimeConfig") or {}
+    parameters = runtime.get("parameterValues") if isinstance(runtime, dict) else None
+    return Source(
+        file,
+        spec,
+        platform,
+        runtime_parameters=parameters if isinstance(parameters, dict) else {},
+        spec_pointer="/pipelineSpec",
+        runtime_pointer="/runtimeConfig/parameterValues",
+        nodes=nodes,
+    )
+
+
+def _looks_like_spec(doc: dict[str, Any]) -> bool:
+    return any(key in doc for key in ("pipelineInfo", "root", "components", "deploymentSpec"))
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "scalar")
+
+
+def _locate_key(node: Any, key: str) -> tuple[int | None, int | None]:
+    child = _child_node(node, key)
+    return (child.start_mark.line + 1, child.start_mark.column + 1) if child is not None else (None, None)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _pointer_tokens(pointer: str) -> list[str]:
+    if not pointer:
+        return []
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+
+
+def _child_node(node: Any, token: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == token:
+                return value_node
+        return None
+    if isinstance(node, yaml.SequenceNode) and token.isdigit() and int(token) < len(node.value):
+        return node.value[int(token)]
+    return None

@@ -1,0 +1,76 @@
+"""The ``lower`` pass: the typed pipeline model to an Argo Workflow (hera's typed models).
+
+Components are visited once each: DAG components become DAG templates (``lower.dag``), container
+executors become container templates (``lower.container``, with ``lower.launcher`` for Python
+components). ``lower.plan`` decides up front which templates exist and what they are called.
+Problems found while lowering are collected and raised together as :class:`UnsupportedFeature`.
+"""
+
+from __future__ import annotations
+
+from hera.workflows import models as m
+
+from transpiler import ir, names, wire
+from transpiler.errors import UnsupportedFeature
+from transpiler.load import Source
+from transpiler.lower.container import lower_container
+from transpiler.lower.context import Context, Options
+from transpiler.lower.dag import lower_dag
+from transpiler.lower.plan import Plan
+
+API_VERSION = "argoproj.io/v1alpha1"
+
+__all__ = ["Options", "lower"]
+
+
+def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: dict[str, str]) -> m.Workflow:
+    """Build the Argo Workflow for a parsed pipeline.
+
+    Args:
+        source: the loaded input (for locating diagnostics).
+        pipeline: the parsed pipeline.
+        options: caller options (names, namespace, service account, placeholder values).
+        overrides: pipeline parameter values already in wire text, by IR parameter name.
+
+    Raises:
+        UnsupportedFeature: one diagnostic per construct that has no faithful Argo mapping.
+    """
+    ctx = Context(source, pipeline, options)
+    plan = Plan(pipeline)
+    templates = [lower_dag(ctx, component, plan) for component in plan.dag_components()]
+    for name, variant in plan.container_variants():
+        templates.append(lower_container(ctx, pipeline.components[variant.component], variant, name))
+    if ctx.diagnostics:
+        raise UnsupportedFeature(ctx.diagnostics)
+    spec = m.WorkflowSpec(
+        entrypoint=plan.dag_template("root"),
+        arguments=_arguments(pipeline, overrides),
+        service_account_name=options.service_account,
+        templates=templates,
+    )
+    return m.Workflow(api_version=API_VERSION, kind="Workflow", metadata=_metadata(pipeline, options), spec=spec)
+
+
+def _metadata(pipeline: ir.Pipeline, options: Options) -> m.ObjectMeta:
+    annotations = {"kfp2argo.io/pipeline-name": pipeline.name}
+    if pipeline.display_name:
+        annotations["workflows.argoproj.io/title"] = pipeline.display_name
+    if pipeline.description:
+        annotations["workflows.argoproj.io/description"] = pipeline.description
+    if pipeline.sdk_version:
+        annotations["kfp2argo.io/kfp-sdk-version"] = pipeline.sdk_version
+    name = options.name
+    generate_name = None if name else (options.generate_name or names.generate_name(pipeline.name or "pipeline"))
+    return m.ObjectMeta(name=name, generate_name=generate_name, namespace=options.namespace, annotations=annotations)
+
+
+def _arguments(pipeline: ir.Pipeline, overrides: dict[str, str]) -> m.Arguments | None:
+    parameters = []
+    for parameter in pipeline.root.inputs.parameters:
+        value = overrides.get(parameter.name)
+        if value is None and parameter.default is not ir.MISSING and parameter.default is not None:
+            value = wire.wire_value(parameter.default, parameter.type)
+        if value is None and parameter.optional:
+            value = wire.NONE
+        parameters.append(m.Parameter(name=names.parameter_name(parameter.name), value=value))
+    return m.Arguments(parameters=parameters) if parameters else None

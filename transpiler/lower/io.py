@@ -1,0 +1,63 @@
+"""Where parameters and artifacts live inside a pod, and the Argo I/O declarations for them.
+
+The layout is the one ``docs/runtime-contract.md`` documents; the launcher reads the same paths
+from the spec it is given, so nothing here is duplicated in ``templates/launcher.py``.
+"""
+
+from __future__ import annotations
+
+from hera.workflows import models as m
+
+from transpiler import ir, names
+
+ROOT = "/kfp2argo"
+OUTPUTS_ROOT = f"{ROOT}/outputs"
+OUTPUTS_VOLUME = "kfp2argo-outputs"
+EXECUTOR_OUTPUT_FILE = f"{OUTPUTS_ROOT}/executor_output.json"
+METADATA_PREFIX = "kfp2argo-meta-"
+EMPTY_METADATA = "{}"
+
+
+def input_artifact_path(name: str) -> str:
+    return f"{ROOT}/inputs/artifacts/{names.parameter_name(name)}"
+
+
+def output_artifact_path(name: str) -> str:
+    return f"{OUTPUTS_ROOT}/artifacts/{names.parameter_name(name)}"
+
+
+def output_parameter_path(name: str) -> str:
+    return f"{OUTPUTS_ROOT}/parameters/{names.parameter_name(name)}"
+
+
+def metadata_path(name: str) -> str:
+    return f"{OUTPUTS_ROOT}/metadata/{names.parameter_name(name)}"
+
+
+def metadata_parameter(artifact: str) -> str:
+    """The Argo parameter that carries an artifact's KFP metadata (wire-encoded JSON)."""
+    return METADATA_PREFIX + names.parameter_name(artifact)
+
+
+def output_artifact(artifact: ir.ArtifactDef) -> m.Artifact:
+    return m.Artifact(
+        name=names.parameter_name(artifact.name),
+        path=output_artifact_path(artifact.name),
+        archive=m.ArchiveStrategy(none=m.NoneStrategy()),
+    )
+
+
+def input_artifact(artifact: ir.ArtifactDef) -> m.Artifact:
+    return m.Artifact(
+        name=names.parameter_name(artifact.name),
+        path=input_artifact_path(artifact.name),
+        optional=True if artifact.optional else None,
+    )
+
+
+def outputs_volume() -> m.Volume:
+    return m.Volume(name=OUTPUTS_VOLUME, empty_dir=m.EmptyDirVolumeSource())
+
+
+def outputs_mount() -> m.VolumeMount:
+    return m.VolumeMount(name=OUTPUTS_VOLUME, mount_path=OUTPUTS_ROOT)

@@ -1,0 +1,108 @@
+"""Python components: run the component's own command under kfp2argo's in-pod launcher.
+
+The launcher (``templates/launcher.py``, standard-library Python) builds the executor input
+that KFP's launcher would build, runs the command with ``{{$}}`` replaced, and turns the
+executor output into Argo output parameter files. ``docs/runtime-contract.md`` is the contract;
+this module writes the compile-time half: the spec, the encoded argv and the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+
+from hera.workflows import models as m
+
+from transpiler import argo_expr, data, ir, names, placeholders
+from transpiler.lower import io
+from transpiler.lower.context import TASK_NAME_PARAMETER, Context
+
+BASE64_PREFIX = "base64:"
+
+
+@lru_cache(maxsize=1)
+def launcher_source() -> str:
+    """The launcher script, verbatim; it must never contain ``{{`` (Argo would read it)."""
+    source = data.read_text("templates", "launcher.py")
+    if "{{" in source:
+        raise RuntimeError("templates/launcher.py must not contain '{{'")
+    return source
+
+
+def encode_argv_element(element: str) -> str:
+    """An argv element as the launcher receives it: base64 when Argo could read it.
+
+    >>> encode_argv_element("python3")
+    'python3'
+    >>> encode_argv_element("{{$}}")
+    'base64:e3skfX0='
+    """
+    if "{{" in element or element.startswith(BASE64_PREFIX):
+        return BASE64_PREFIX + base64.b64encode(element.encode("utf-8")).decode("ascii")
+    return element
+
+
+def input_env(name: str) -> str:
+    return "KFP2ARGO_IN_" + names.parameter_name(name)
+
+
+def metadata_env(name: str) -> str:
+    return "KFP2ARGO_META_" + names.parameter_name(name)
+
+
+def invocation(
+    ctx: Context, component: ir.Component, executor: ir.ContainerSpec
+) -> tuple[list[str], list[str], list[m.EnvVar]]:
+    """Command, args and environment of a Python component's container."""
+    env = [
+        m.EnvVar(name=input_env(p.name), value=argo_expr.input_parameter(names.parameter_name(p.name)))
+        for p in component.inputs.parameters
+    ]
+    env += [
+        m.EnvVar(name=metadata_env(a.name), value=argo_expr.input_parameter(io.metadata_parameter(a.name)))
+        for a in component.inputs.artifacts
+    ]
+    placeholder_env = {}
+    for ref in placeholders.references(executor.argv):
+        if isinstance(ref, placeholders.NamedRef) and ref.name != "$" and ref.text not in placeholder_env:
+            variable = "KFP2ARGO_" + ref.name.upper()
+            placeholder_env[ref.text] = variable
+            env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref, executor.pointer, in_template=True)))
+    spec = _spec(component, placeholder_env)
+    args = [spec, "--"] + [encode_argv_element(e) for e in executor.argv]
+    return ["python3", "-c", launcher_source()], args, env
+
+
+def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:
+    spec = {
+        "inputs": {
+            "parameters": {p.name: {"type": p.type, "env": input_env(p.name)} for p in component.inputs.parameters},
+            "artifacts": {
+                a.name: {
+                    "path": io.input_artifact_path(a.name),
+                    "schemaTitle": a.schema_title,
+                    "schemaVersion": a.schema_version,
+                    "metadataEnv": metadata_env(a.name),
+                }
+                for a in component.inputs.artifacts
+            },
+        },
+        "outputs": {
+            "parameters": {
+                p.name: {"type": p.type, "path": io.output_parameter_path(p.name)} for p in component.outputs.parameters
+            },
+            "artifacts": {
+                a.name: {
+                    "path": io.output_artifact_path(a.name),
+                    "schemaTitle": a.schema_title,
+                    "schemaVersion": a.schema_version,
+                    "metadataPath": io.metadata_path(a.name),
+                }
+                for a in component.outputs.artifacts
+            },
+        },
+        "outputFile": io.EXECUTOR_OUTPUT_FILE,
+        "env": placeholder_env,
+    }
+    return json.dumps(spec, separators=(",", ":"), sort_keys=True)

@@ -1,0 +1,113 @@
+"""Which Argo templates a pipeline needs, and their names, decided before any is built.
+
+A DAG component becomes one DAG template. A container component becomes one container template
+per *variant*: tasks that use it with a different retry policy, caching option or set of
+supplied optional inputs (IfPresent is resolved at compile time) need their own template,
+because in Argo those live on the template, not the task. A component with one variant keeps its
+plain name; several variants get a hash suffix each.
+"""
+
+from __future__ import annotations
+
+from transpiler import ir, names, placeholders
+from transpiler.lower.container import Variant, if_present_inputs
+
+
+class Plan:
+    def __init__(self, pipeline: ir.Pipeline) -> None:
+        self.pipeline = pipeline
+        self.namer = names.Namer()
+        self._dag_components: list[ir.Component] = []
+        self._variants: dict[str, dict[str, Variant]] = {}
+        self._task_variant: dict[tuple[str, str], Variant] = {}
+        self._variant_names: dict[str, str] = {}
+        self._task_names: dict[str, dict[str, str]] = {}
+        self._visit(pipeline.root, set())
+        self._name_templates()
+        self._task_name_templates = self._find_task_name_templates()
+
+    # planning -------------------------------------------------------------------------------
+
+    def _visit(self, component: ir.Component, stack: set[str]) -> None:
+        if component.name in stack or component in self._dag_components:
+            return
+        self._dag_components.append(component)
+        assert component.dag is not None
+        for task in component.dag.tasks:
+            target = self.pipeline.components[task.component]
+            if target.dag is not None:
+                self._visit(target, stack | {component.name})
+                continue
+            variant = self._variant(target, task)
+            self._variants.setdefault(target.name, {})[variant.key()] = variant
+            self._task_variant[(component.name, task.name)] = variant
+
+    def _variant(self, component: ir.Component, task: ir.Task) -> Variant:
+        executor = self.pipeline.executors.get(component.executor or "")
+        tested = if_present_inputs(executor) if executor else frozenset()
+        bound = {b.name for b in task.parameters} | {b.name for b in task.artifacts}
+        return Variant(component.name, task.retry, task.enable_cache, frozenset(tested & bound))
+
+    def _name_templates(self) -> None:
+        root_name = names.dns_label(self.pipeline.name or "pipeline")
+        self.namer.assign("dag:root", root_name)
+        for component in sorted(self._dag_components[1:], key=lambda c: c.name):
+            self.namer.assign("dag:" + component.name, names.dns_label(component.name))
+        for component_name in sorted(self._variants):
+            variants = self._variants[component_name]
+            base = names.dns_label(component_name)
+            for key in sorted(variants):
+                wanted = base if len(variants) == 1 else f"{base[:54]}-{names.short_hash(key)}"
+                self._variant_names[key] = self.namer.assign("container:" + key, wanted)
+
+    # queries --------------------------------------------------------------------------------
+
+    def dag_components(self) -> list[ir.Component]:
+        """Root first, then the other DAG components sorted by name."""
+        return [self._dag_components[0]] + sorted(self._dag_components[1:], key=lambda c: c.name)
+
+    def container_variants(self) -> list[tuple[str, Variant]]:
+        """(template name, variant) for every container template, sorted by name."""
+        found = [(self._variant_names[v.key()], v) for vs in self._variants.values() for v in vs.values()]
+        return sorted(found, key=lambda item: item[0])
+
+    def dag_template(self, component_name: str) -> str:
+        return self.namer.get("dag:" + component_name)
+
+    def template_for(self, parent: ir.Component, task: ir.Task) -> str:
+        target = self.pipeline.components[task.component]
+        if target.dag is not None:
+            return self.dag_template(target.name)
+        return self._variant_names[self._task_variant[(parent.name, task.name)].key()]
+
+    def task_names(self, component: ir.Component) -> dict[str, str]:
+        """IR task name to Argo task name, unique within the DAG."""
+        if component.name not in self._task_names:
+            namer = names.Namer()
+            assert component.dag is not None
+            self._task_names[component.name] = {
+                task.name: namer.assign(task.name, names.dns_label(task.display_name or task.name)) for task in component.dag.tasks
+            }
+        return self._task_names[component.name]
+
+    def carries_metadata(self, component: ir.Component) -> bool:
+        """Whether the component's template takes artifact metadata as parameters."""
+        if component.dag is not None:
+            return True
+        executor = self.pipeline.executors.get(component.executor or "")
+        return executor is not None and placeholders.is_python_component(executor.argv)
+
+    def needs_task_name(self, template_name: str) -> bool:
+        return template_name in self._task_name_templates
+
+    def _find_task_name_templates(self) -> set[str]:
+        result = set()
+        for name, variant in self.container_variants():
+            executor = self.pipeline.executors.get(self.pipeline.components[variant.component].executor or "")
+            if executor and any(
+                isinstance(r, placeholders.NamedRef) and r.name == "pipeline_task_name"
+                for r in placeholders.references(executor.argv)
+            ):
+                result.add(name)
+        return result
+

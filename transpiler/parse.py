@@ -1,0 +1,288 @@
+"""The ``parse`` pass: validated PipelineSpec dicts to the typed model in ``ir``.
+
+This is the only module that knows the IR's key names. A feature that the lowering cannot map
+yet is reported here, once per place it occurs, as an :class:`UnsupportedFeature` diagnostic
+naming the feature: nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transpiler import ir
+from transpiler.errors import Diagnostic, UnsupportedFeature, pointer
+from transpiler.load import Source
+
+MSG_NOT_YET = "{feature} is not supported yet. kfp2argo {advice}"
+_ADVICE = "rejects the pipeline rather than guess; see the README's feature table"
+
+# IR keys that mean a feature the lowering does not map yet, by where they appear.
+_TASK_FEATURES = {
+    "triggerPolicy": "A task trigger policy (dsl.If/Elif/Else, dsl.Condition, ExitHandler or ignore_upstream_failure)",
+    "parameterIterator": "A loop (dsl.ParallelFor over parameters)",
+    "artifactIterator": "A loop (dsl.ParallelFor over artifacts)",
+    "iteratorPolicy": "A loop parallelism limit (dsl.ParallelFor parallelism)",
+}
+_PARAMETER_INPUT_FEATURES = {
+    "taskFinalStatus": "dsl.PipelineTaskFinalStatus (exit handler status)",
+    "parameterExpressionSelector": "A loop item field selector (dsl.ParallelFor over dicts)",
+}
+_EXECUTOR_FEATURES = {
+    "importer": "dsl.importer",
+    "resolver": "A resolver executor",
+    "customJob": "A Vertex AI custom job executor",
+}
+
+
+def parse(source: Source) -> ir.Pipeline:
+    """Build the typed pipeline model from a validated source.
+
+    Raises:
+        UnsupportedFeature: with one diagnostic per unsupported construct.
+    """
+    parser = _Parser(source)
+    pipeline = parser.pipeline()
+    if parser.unsupported:
+        raise UnsupportedFeature(parser.unsupported)
+    return pipeline
+
+
+class _Parser:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.spec = source.pipeline_spec
+        self.unsupported: list[Diagnostic] = []
+
+    def not_yet(self, feature: str, at: str) -> None:
+        message = MSG_NOT_YET.format(feature=feature, advice=_ADVICE)
+        self.unsupported.append(self.source.spec_diagnostic(message, at))
+
+    def pipeline(self) -> ir.Pipeline:
+        info = self.spec.get("pipelineInfo", {})
+        executors = {
+            name: self.executor(name, body, pointer("deploymentSpec", "executors", name))
+            for name, body in sorted(self.spec.get("deploymentSpec", {}).get("executors", {}).items())
+        }
+        components = {
+            name: self.component(name, body, pointer("components", name))
+            for name, body in sorted(self.spec.get("components", {}).items())
+        }
+        self.platform_spec()
+        return ir.Pipeline(
+            name=info.get("name", ""),
+            display_name=info.get("displayName", ""),
+            description=info.get("description", ""),
+            root=self.component("root", self.spec["root"], "/root"),
+            components=components,
+            executors={k: v for k, v in executors.items() if v is not None},
+            sdk_version=self.spec.get("sdkVersion", ""),
+            schema_version=self.spec.get("schemaVersion", ""),
+        )
+
+    def platform_spec(self) -> None:
+        platform = self.source.platform_spec or {}
+        for name, body in sorted((platform.get("platforms") or {}).items()):
+            if body:
+                message = MSG_NOT_YET.format(feature=f"The {name!r} platform spec (kfp-kubernetes)", advice=_ADVICE)
+                self.unsupported.append(self.source.diagnostic(message, pointer("platforms", name), 1))
+
+    # components ------------------------------------------------------------------------------
+
+    def component(self, name: str, body: dict[str, Any], at: str) -> ir.Component:
+        dag = body.get("dag")
+        return ir.Component(
+            name=name,
+            inputs=self.interface(body.get("inputDefinitions", {}), at + "/inputDefinitions"),
+            outputs=self.interface(body.get("outputDefinitions", {}), at + "/outputDefinitions"),
+            executor=body.get("executorLabel"),
+            dag=self.dag(dag, at + "/dag") if dag is not None else None,
+            pointer=at,
+        )
+
+    def interface(self, body: dict[str, Any], at: str) -> ir.Interface:
+        parameters = tuple(
+            ir.ParameterDef(
+                name=name,
+                type=p.get("parameterType", "STRING"),
+                default=p.get("defaultValue", ir.MISSING),
+                optional=bool(p.get("isOptional", False)),
+                pointer=pointer(*_tokens(at), "parameters", name),
+            )
+            for name, p in sorted(body.get("parameters", {}).items())
+        )
+        artifacts = tuple(
+            self.artifact_def(name, a, pointer(*_tokens(at), "artifacts", name))
+            for name, a in sorted(body.get("artifacts", {}).items())
+        )
+        return ir.Interface(parameters, artifacts)
+
+    def artifact_def(self, name: str, body: dict[str, Any], at: str) -> ir.ArtifactDef:
+        artifact_type = body.get("artifactType", {})
+        if body.get("isArtifactList"):
+            self.not_yet("A list-of-artifacts input or output (Input[List[...]], dsl.Collected)", at + "/isArtifactList")
+        return ir.ArtifactDef(
+            name=name,
+            schema_title=artifact_type.get("schemaTitle", "system.Artifact"),
+            schema_version=artifact_type.get("schemaVersion", "0.0.1"),
+            is_list=bool(body.get("isArtifactList", False)),
+            optional=bool(body.get("isOptional", False)),
+            pointer=at,
+        )
+
+    def dag(self, body: dict[str, Any], at: str) -> ir.Dag:
+        tasks = tuple(
+            self.task(name, t, f"{at}/tasks/{_escape(name)}") for name, t in sorted(body.get("tasks", {}).items())
+        )
+        outputs = body.get("outputs", {})
+        parameter_outputs = []
+        for name, out in sorted(outputs.get("parameters", {}).items()):
+            out_at = f"{at}/outputs/parameters/{_escape(name)}"
+            if "valueFromOneof" in out:
+                self.not_yet("dsl.OneOf (a DAG output taken from whichever branch ran)", out_at + "/valueFromOneof")
+                continue
+            source = out.get("valueFromParameter", {})
+            parameter_outputs.append(
+                ir.DagOutput(name, source.get("producerSubtask", ""), source.get("outputParameterKey", ""), out_at)
+            )
+        artifact_outputs = []
+        for name, out in sorted(outputs.get("artifacts", {}).items()):
+            out_at = f"{at}/outputs/artifacts/{_escape(name)}"
+            selectors = out.get("artifactSelectors", [])
+            if len(selectors) != 1:
+                self.not_yet("dsl.OneOf over artifacts (several artifact selectors)", out_at + "/artifactSelectors")
+                continue
+            artifact_outputs.append(
+                ir.DagOutput(name, selectors[0].get("producerSubtask", ""), selectors[0].get("outputArtifactKey", ""), out_at)
+            )
+        return ir.Dag(tasks, tuple(parameter_outputs), tuple(artifact_outputs))
+
+    def task(self, name: str, body: dict[str, Any], at: str) -> ir.Task:
+        for key, feature in _TASK_FEATURES.items():
+            if key in body:
+                self.not_yet(feature, f"{at}/{key}")
+        inputs = body.get("inputs", {})
+        parameters = []
+        for input_name, binding in sorted(inputs.get("parameters", {}).items()):
+            parsed = self.parameter_binding(input_name, binding, f"{at}/inputs/parameters/{_escape(input_name)}")
+            if parsed is not None:
+                parameters.append(parsed)
+        artifacts = [
+            self.artifact_binding(input_name, binding, f"{at}/inputs/artifacts/{_escape(input_name)}")
+            for input_name, binding in sorted(inputs.get("artifacts", {}).items())
+        ]
+        return ir.Task(
+            name=name,
+            component=body.get("componentRef", {}).get("name", ""),
+            display_name=body.get("taskInfo", {}).get("name", name),
+            dependent_tasks=tuple(sorted(set(body.get("dependentTasks", [])))),
+            parameters=tuple(parameters),
+            artifacts=tuple(a for a in artifacts if a is not None),
+            retry=self.retry(body.get("retryPolicy"), at + "/retryPolicy"),
+            enable_cache=bool(body.get("cachingOptions", {}).get("enableCache", False)),
+            pointer=at,
+        )
+
+    def parameter_binding(self, name: str, body: dict[str, Any], at: str) -> ir.ParameterBinding | None:
+        for key, feature in _PARAMETER_INPUT_FEATURES.items():
+            if key in body:
+                self.not_yet(feature, f"{at}/{key}")
+                return None
+        if "componentInputParameter" in body:
+            return ir.ParameterBinding(name, ir.ComponentInput(body["componentInputParameter"]), at)
+        if "taskOutputParameter" in body:
+            source = body["taskOutputParameter"]
+            return ir.ParameterBinding(name, ir.TaskOutput(source["producerTask"], source["outputParameterKey"]), at)
+        if "runtimeValue" in body:
+            return ir.ParameterBinding(name, ir.Constant(_constant(body["runtimeValue"])), at)
+        self.not_yet("This kind of task input parameter", at)
+        return None
+
+    def artifact_binding(self, name: str, body: dict[str, Any], at: str) -> ir.ArtifactBinding | None:
+        if "componentInputArtifact" in body:
+            return ir.ArtifactBinding(name, ir.ComponentInput(body["componentInputArtifact"]), at)
+        if "taskOutputArtifact" in body:
+            source = body["taskOutputArtifact"]
+            return ir.ArtifactBinding(name, ir.TaskOutput(source["producerTask"], source["outputArtifactKey"]), at)
+        self.not_yet("This kind of task input artifact", at)
+        return None
+
+    def retry(self, body: dict[str, Any] | None, at: str) -> ir.RetryPolicy | None:
+        if not body:
+            return None
+        return ir.RetryPolicy(
+            max_retry_count=int(body.get("maxRetryCount", 0)),
+            backoff_duration=body.get("backoffDuration"),
+            backoff_factor=body.get("backoffFactor"),
+            backoff_max_duration=body.get("backoffMaxDuration"),
+            pointer=at,
+        )
+
+    # executors -------------------------------------------------------------------------------
+
+    def executor(self, name: str, body: dict[str, Any], at: str) -> ir.ContainerSpec | None:
+        for key, feature in _EXECUTOR_FEATURES.items():
+            if key in body:
+                self.not_yet(feature, f"{at}/{key}")
+                return None
+        container = body.get("container", {})
+        at = at + "/container"
+        for key in sorted(container):
+            if key not in ("image", "command", "args", "env", "resources"):
+                self.not_yet(f"The container field {key!r}", f"{at}/{key}")
+        return ir.ContainerSpec(
+            image=container.get("image", ""),
+            command=tuple(container.get("command", [])),
+            args=tuple(container.get("args", [])),
+            env=tuple((e.get("name", ""), e.get("value", "")) for e in container.get("env", [])),
+            resources=self.resources(container.get("resources", {}), at + "/resources"),
+            pointer=at,
+        )
+
+    def resources(self, body: dict[str, Any], at: str) -> ir.Resources:
+        accelerator = body.get("accelerator", {})
+        return ir.Resources(
+            cpu_limit=body.get("resourceCpuLimit") or _quantity(body.get("cpuLimit")),
+            memory_limit=body.get("resourceMemoryLimit") or _memory(body.get("memoryLimit")),
+            cpu_request=body.get("resourceCpuRequest") or _quantity(body.get("cpuRequest")),
+            memory_request=body.get("resourceMemoryRequest") or _memory(body.get("memoryRequest")),
+            accelerator_type=accelerator.get("resourceType") or accelerator.get("type"),
+            accelerator_count=str(accelerator.get("resourceCount") or accelerator.get("count") or "") or None,
+            pointer=at,
+        )
+
+
+def _constant(runtime_value: dict[str, Any]) -> Any:
+    if "constant" in runtime_value:
+        return runtime_value["constant"]
+    legacy = runtime_value.get("constantValue", {})
+    for key in ("stringValue", "intValue", "doubleValue"):
+        if key in legacy:
+            return int(legacy[key]) if key == "intValue" else legacy[key]
+    return None
+
+
+def _quantity(value: Any) -> str | None:
+    """CPU numbers from the legacy numeric fields (``cpuLimit: 1.5``) as a Kubernetes quantity."""
+    if value is None:
+        return None
+    millis = round(float(value) * 1000)
+    return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
+
+
+def _memory(value: Any) -> str | None:
+    """Memory from the legacy numeric fields, which hold gigabytes (``memoryLimit: 0.5``)."""
+    if value is None:
+        return None
+    size = round(float(value) * 1_000_000_000)
+    for unit, factor in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def _tokens(at: str) -> list[str]:
+    return [t.replace("~1", "/").replace("~0", "~") for t in at.split("/")[1:]] if at else []
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,240 @@
+"""The ``validate`` pass: JSON Schema of the IR, then semantic checks, all errors at once.
+
+The schema (``schemas/pipeline_spec.schema.json``) is generated from the IR's protobuf
+descriptors by ``tools/gen_ir_schema.py``. The semantic checks are what a schema cannot say:
+every reference resolves (components, executors, tasks, inputs, outputs), task graphs and
+component nesting have no cycles, required inputs are supplied and connected types agree.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Iterator
+
+import jsonschema
+
+from transpiler import data
+from transpiler.errors import Diagnostic, InputSchemaError, pointer
+from transpiler.load import Source
+
+MSG_UNKNOWN = "{what} {name!r} is not defined{where}. {known}"
+MSG_CYCLE = "Tasks {cycle} depend on each other in a cycle. A DAG must not have cycles"
+MSG_RECURSIVE = "Component {name!r} contains itself (through {path}). Components must not be recursive"
+MSG_REQUIRED = "Task {task!r} does not supply the required input {name!r} of {component!r}. Supply it or give the input a default"
+MSG_TYPE = "Input {name!r} of {component!r} is {expected}, but it is connected to {source} of type {actual}. Connect values of the same type"
+MSG_KIND = "{name!r} of {component!r} is {expected}, but the task supplies it as {actual}"
+MSG_ONEOF = "Fields {fields} cannot be set together (protobuf oneof {group!r}). Keep one"
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    return json.loads(data.read_text("schemas", "pipeline_spec.schema.json"))
+
+
+@lru_cache(maxsize=4)
+def _validator(definition: str) -> jsonschema.protocols.Validator:
+    schema = dict(_schema())
+    schema["$ref"] = f"#/$defs/{definition}"
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate(source: Source) -> None:
+    """Check a loaded source; raise :class:`InputSchemaError` listing every problem found."""
+    problems = list(_schema_problems(source))
+    if not problems:
+        problems = list(_Semantics(source).check())
+    if problems:
+        raise InputSchemaError(problems)
+
+
+def _schema_problems(source: Source) -> Iterator[Diagnostic]:
+    documents = [("PipelineSpec", source.pipeline_spec, source.spec_pointer, 0)]
+    if source.platform_spec is not None:
+        documents.append(("PlatformSpec", source.platform_spec, "", 1))
+    for definition, document, base, index in documents:
+        errors = sorted(_validator(definition).iter_errors(document), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+        for error in errors:
+            at = base + pointer(*error.absolute_path)
+            yield source.diagnostic(_message(error), at, index)
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "Unknown field") + ". Check the spelling or the KFP SDK version"
+    if error.validator == "false" or (error.schema is False):
+        return f"Field {path[-1]!r} cannot be set together with the other fields of its protobuf oneof. Keep one"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    return error.message[0].upper() + error.message[1:]
+
+
+class _Semantics:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.spec = source.pipeline_spec
+        self.components: dict[str, Any] = self.spec.get("components", {})
+        self.executors: dict[str, Any] = self.spec.get("deploymentSpec", {}).get("executors", {})
+        self.problems: list[Diagnostic] = []
+
+    def error(self, message: str, *tokens: str | int) -> None:
+        self.problems.append(self.source.spec_diagnostic(message, pointer(*tokens)))
+
+    def check(self) -> list[Diagnostic]:
+        for name, component in sorted(self.components.items()):
+            label = component.get("executorLabel")
+            if label is not None and label not in self.executors:
+                self.error(MSG_UNKNOWN.format(what="Executor", name=label, where=" in deploymentSpec.executors", known=_known(self.executors)), "components", name, "executorLabel")
+            if "dag" in component:
+                self.dag(component, ("components", name))
+        self.dag(self.spec.get("root", {}), ("root",))
+        self.recursion()
+        return self.problems
+
+    def dag(self, component: dict[str, Any], at: tuple[str, ...]) -> None:
+        tasks = component.get("dag", {}).get("tasks", {})
+        inputs = component.get("inputDefinitions", {})
+        edges: dict[str, set[str]] = {}
+        for name, task in sorted(tasks.items()):
+            task_at = (*at, "dag", "tasks", name)
+            edges[name] = self.task(name, task, tasks, inputs, task_at)
+        self.dag_outputs(component, tasks, at)
+        self.cycles(edges, at)
+
+    def task(self, name: str, task: dict[str, Any], siblings: dict[str, Any], parent_inputs: dict[str, Any], at: tuple[str, ...]) -> set[str]:
+        upstream: set[str] = set()
+        for index, dependency in enumerate(task.get("dependentTasks", [])):
+            if dependency in siblings:
+                upstream.add(dependency)
+            else:
+                self.error(MSG_UNKNOWN.format(what="Task", name=dependency, where=" in this DAG", known=_known(siblings)), *at, "dependentTasks", index)
+        reference = task.get("componentRef", {}).get("name", "")
+        component = self.components.get(reference)
+        if component is None:
+            self.error(MSG_UNKNOWN.format(what="Component", name=reference, where="", known=_known(self.components)), *at, "componentRef", "name")
+            return upstream
+        definitions = component.get("inputDefinitions", {})
+        for kind in ("parameters", "artifacts"):
+            for input_name, binding in sorted(task.get("inputs", {}).get(kind, {}).items()):
+                producer = self.binding(kind, input_name, binding, reference, definitions, siblings, parent_inputs, (*at, "inputs", kind, input_name))
+                if producer:
+                    upstream.add(producer)
+        self.required(name, reference, task, definitions, at)
+        return upstream
+
+    def binding(self, kind: str, name: str, binding: dict[str, Any], component: str, definitions: dict[str, Any], siblings: dict[str, Any], parent_inputs: dict[str, Any], at: tuple[str, ...]) -> str | None:
+        definition = definitions.get(kind, {}).get(name)
+        if definition is None:
+            other = "artifacts" if kind == "parameters" else "parameters"
+            if name in definitions.get(other, {}):
+                self.error(MSG_KIND.format(name=name, component=component, expected=other[:-1], actual=kind[:-1]), *at)
+            else:
+                self.error(MSG_UNKNOWN.format(what=f"Input {kind[:-1]}", name=name, where=f" in {component}", known=_known(definitions.get(kind, {}))), *at)
+            return None
+        parent_key, producer_key, output_key = (
+            ("componentInputParameter", "taskOutputParameter", "outputParameterKey")
+            if kind == "parameters"
+            else ("componentInputArtifact", "taskOutputArtifact", "outputArtifactKey")
+        )
+        if parent_key in binding:
+            source = binding[parent_key]
+            found = parent_inputs.get(kind, {}).get(source)
+            if found is None:
+                self.error(MSG_UNKNOWN.format(what=f"Enclosing input {kind[:-1]}", name=source, where="", known=_known(parent_inputs.get(kind, {}))), *at, parent_key)
+            elif kind == "parameters":
+                self.same_type(name, component, definition, found, f"input {source!r}", (*at, parent_key))
+            return None
+        if producer_key in binding:
+            producer = binding[producer_key].get("producerTask", "")
+            key = binding[producer_key].get(output_key, "")
+            if producer not in siblings:
+                self.error(MSG_UNKNOWN.format(what="Producer task", name=producer, where=" in this DAG", known=_known(siblings)), *at, producer_key, "producerTask")
+                return None
+            outputs = self.components.get(siblings[producer].get("componentRef", {}).get("name", ""), {}).get("outputDefinitions", {}).get(kind, {})
+            if key not in outputs:
+                self.error(MSG_UNKNOWN.format(what=f"Output {kind[:-1]}", name=key, where=f" of task {producer!r}", known=_known(outputs)), *at, producer_key, output_key)
+            elif kind == "parameters":
+                self.same_type(name, component, definition, outputs[key], f"output {key!r} of {producer!r}", (*at, producer_key))
+            return producer
+        return None
+
+    def same_type(self, name: str, component: str, expected: dict[str, Any], actual: dict[str, Any], source: str, at: tuple[str, ...]) -> None:
+        want = expected.get("parameterType", "STRING")
+        have = actual.get("parameterType", "STRING")
+        if want != have and (have, want) != ("NUMBER_INTEGER", "NUMBER_DOUBLE"):
+            self.error(MSG_TYPE.format(name=name, component=component, expected=want, source=source, actual=have), *at)
+
+    def required(self, task: str, component: str, body: dict[str, Any], definitions: dict[str, Any], at: tuple[str, ...]) -> None:
+        supplied = body.get("inputs", {})
+        for kind in ("parameters", "artifacts"):
+            for name, definition in sorted(definitions.get(kind, {}).items()):
+                if name in supplied.get(kind, {}) or definition.get("isOptional") or "defaultValue" in definition:
+                    continue
+                self.error(MSG_REQUIRED.format(task=task, name=name, component=component), *at)
+
+    def dag_outputs(self, component: dict[str, Any], tasks: dict[str, Any], at: tuple[str, ...]) -> None:
+        outputs = component.get("dag", {}).get("outputs", {})
+        for name, out in sorted(outputs.get("parameters", {}).items()):
+            selector = out.get("valueFromParameter")
+            if selector:
+                self.output_selector(selector, "producerSubtask", "outputParameterKey", "parameters", tasks, (*at, "dag", "outputs", "parameters", name, "valueFromParameter"))
+        for name, out in sorted(outputs.get("artifacts", {}).items()):
+            for index, selector in enumerate(out.get("artifactSelectors", [])):
+                self.output_selector(selector, "producerSubtask", "outputArtifactKey", "artifacts", tasks, (*at, "dag", "outputs", "artifacts", name, "artifactSelectors", index))
+
+    def output_selector(self, selector: dict[str, Any], task_key: str, output_key: str, kind: str, tasks: dict[str, Any], at: tuple[Any, ...]) -> None:
+        producer = selector.get(task_key, "")
+        if producer not in tasks:
+            self.error(MSG_UNKNOWN.format(what="Producer task", name=producer, where=" in this DAG", known=_known(tasks)), *at, task_key)
+            return
+        outputs = self.components.get(tasks[producer].get("componentRef", {}).get("name", ""), {}).get("outputDefinitions", {}).get(kind, {})
+        if selector.get(output_key, "") not in outputs:
+            self.error(MSG_UNKNOWN.format(what=f"Output {kind[:-1]}", name=selector.get(output_key, ""), where=f" of task {producer!r}", known=_known(outputs)), *at, output_key)
+
+    def cycles(self, edges: dict[str, set[str]], at: tuple[str, ...]) -> None:
+        cycle = _find_cycle(edges)
+        if cycle:
+            self.error(MSG_CYCLE.format(cycle=" -> ".join(cycle)), *at, "dag", "tasks", cycle[0])
+
+    def recursion(self) -> None:
+        uses = {
+            name: {t.get("componentRef", {}).get("name", "") for t in c.get("dag", {}).get("tasks", {}).values()}
+            for name, c in self.components.items()
+        }
+        cycle = _find_cycle({k: {u for u in v if u in uses} for k, v in uses.items()})
+        if cycle:
+            self.error(MSG_RECURSIVE.format(name=cycle[0], path=" -> ".join(cycle)), "components", cycle[0])
+
+
+def _find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """A cycle in a graph given as node -> upstream nodes, as a closed path, or None."""
+    state: dict[str, int] = {}
+    for start in sorted(edges):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(sorted(edges[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(child) == 1:
+                return path[path.index(child):] + [child]
+            elif not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(sorted(edges.get(child, ())))))
+    return None
+
+
+def _known(names: dict[str, Any]) -> str:
+    if not names:
+        return "None are defined"
+    listed = sorted(names)
+    shown = ", ".join(repr(n) for n in listed[:8])
+    return f"Defined: {shown}" + (f" and {len(listed) - 8} more" if len(listed) > 8 else "")
