@@ -135,22 +135,18 @@ def parse_text(text, ptype):
             return s in TRUE
     elif ptype in ("LIST", "STRUCT"):
         try:
-            value = json.loads(text, parse_constant=lambda c: float("nan"))
+            value = json.loads(text, parse_constant=reject_constant)
         except (ValueError, RecursionError):
             value = None
-        if isinstance(value, list if ptype == "LIST" else dict) and "NaN" not in compact_json_or(value):
+        if isinstance(value, list if ptype == "LIST" else dict):
             return value
     else:
         raise ValueError("unknown parameter type %r" % ptype)
     raise ValueError("not a %s: %r" % (ptype, text if len(text) <= 80 else text[:77] + "..."))
 
 
-def compact_json_or(value):
-    try:
-        compact_json(value)
-        return ""
-    except ValueError:
-        return "NaN"
+def reject_constant(name):
+    raise ValueError("JSON constant %s is not allowed" % name)
 
 
 # ---- steps 1-2: executor input ----
@@ -208,7 +204,7 @@ def executor_input(spec, params, artifacts):
 def placeholder_table(spec, ei):
     def key(body):
         return OPEN + "$" + body + "}}"
-    table = {key(""): json.dumps(ei, separators=(",", ":"), sort_keys=True)}
+    table = {key(""): json.dumps(ei, separators=(",", ":"))}
     ptypes = spec.get("inputs", {}).get("parameters", {})
     for name, value in ei["inputs"]["parameterValues"].items():
         table[key(".inputs.parameters['%s']" % name)] = canonical(value, ptypes[name]["type"])
@@ -246,7 +242,7 @@ def resolve_argv(argv, table, ei):
     out = []
     for element in argv:
         node = element
-        if element.startswith(('{"Concat"', '{"IfPresent"')):
+        if element.lstrip().startswith(('{"Concat"', '{"IfPresent"')):
             try:
                 node = json.loads(element)
             except ValueError:
@@ -279,8 +275,11 @@ def publish_outputs(spec):
     outs = spec.get("outputs", {})
     result = {}
     if os.path.exists(spec["outputFile"]):
-        with open(spec["outputFile"], encoding="utf-8") as f:
-            result = json.load(f)
+        try:
+            with open(spec["outputFile"], encoding="utf-8") as f:
+                result = json.load(f)
+        except ValueError as e:
+            raise LauncherError("cannot read the executor output file: %s" % e)
     values = result.get("parameterValues") or {}
     for name, p in sorted(outs.get("parameters", {}).items()):
         try:
@@ -334,6 +333,9 @@ if __name__ == "__main__":
     except LauncherError as e:
         sys.stderr.write("kfp2argo-launcher: %s\n" % e)
         sys.exit(2)
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (KeyError, TypeError, AttributeError) as e:
+        sys.stderr.write("kfp2argo-launcher: malformed spec (%s: %s)\n" % (type(e).__name__, e))
+        sys.exit(2)
+    except (OSError, ValueError) as e:
         sys.stderr.write("kfp2argo-launcher: %s: %s\n" % (type(e).__name__, e))
         sys.exit(2)

@@ -453,7 +453,7 @@ def test_largest_corpus_file_validates_fast():
 
 
 def _compile(tmp_path: Path, with_kubernetes: bool) -> list:
-    kfp = pytest.importorskip("kfp")
+    pytest.importorskip("kfp")
     from kfp import compiler, dsl
 
     @dsl.component(base_image="python:3.11")
@@ -477,7 +477,6 @@ def _compile(tmp_path: Path, with_kubernetes: bool) -> list:
 
     out = tmp_path / "pipeline.yaml"
     compiler.Compiler().compile(pipeline, str(out))
-    assert kfp.__version__
     return load_documents(out)
 
 

@@ -40,7 +40,9 @@ Mapping (protobuf JSON mapping, as ``google.protobuf.json_format.ParseDict`` rea
     * Field names: only the lowerCamelCase ``json_name`` (what ``MessageToDict`` and so the
       SDK writes). ParseDict also accepts the original snake_case name; this schema does
       not, because downstream code reads the camelCase keys and a snake_case key would be
-      silently ignored there. Every corpus file passes with ``json_name`` only.
+      silently ignored there (python ParseDict even takes ``pipelineInfo`` and
+      ``pipeline_info`` in one object, the last one winning). No corpus file uses a
+      snake_case name.
     * Messages: ``type: object``, ``additionalProperties: false`` (unknown fields are
       errors, as in ParseDict without ``ignore_unknown_fields``), ``title`` = full name.
       No ``description``: the proto comments are not available at run time (the

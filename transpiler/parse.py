@@ -7,6 +7,7 @@ naming the feature: nothing is skipped silently.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from transpiler import ir
@@ -68,12 +69,13 @@ class _Parser:
             for name, body in sorted(self.spec.get("components", {}).items())
         }
         self.platform_spec()
+        root = self.component("root", self.spec["root"], "/root")
         return ir.Pipeline(
             name=info.get("name", ""),
             display_name=info.get("displayName", ""),
             description=info.get("description", ""),
-            root=self.component("root", self.spec["root"], "/root"),
-            components=components,
+            root=root,
+            components=_with_extra_inputs(components, [root, *components.values()]),
             executors={k: v for k, v in executors.items() if v is not None},
             sdk_version=self.spec.get("sdkVersion", ""),
             schema_version=self.spec.get("schemaVersion", ""),
@@ -249,6 +251,29 @@ class _Parser:
             accelerator_count=str(accelerator.get("resourceCount") or accelerator.get("count") or "") or None,
             pointer=at,
         )
+
+
+def _with_extra_inputs(components: dict[str, ir.Component], dags: list[ir.Component]) -> dict[str, ir.Component]:
+    """Declare the task inputs a component does not define (the KFP compiler adds them when a
+    resource field such as ``resourceCpuLimit`` holds a placeholder) as optional STRING inputs."""
+    extra: dict[str, set[str]] = {}
+    for parent in dags:
+        for task in parent.dag.tasks if parent.dag else ():
+            component = components.get(task.component)
+            if component is None or component.dag is not None:
+                continue
+            names = {b.name for b in task.parameters} - {p.name for p in component.inputs.parameters}
+            extra.setdefault(component.name, set()).update(names)
+    result = dict(components)
+    for name, added in extra.items():
+        if added:
+            component = components[name]
+            parameters = component.inputs.parameters + tuple(
+                ir.ParameterDef(n, "STRING", optional=True, pointer=component.pointer) for n in sorted(added)
+            )
+            inputs = ir.Interface(tuple(sorted(parameters, key=lambda p: p.name)), component.inputs.artifacts)
+            result[name] = dataclasses.replace(component, inputs=inputs)
+    return result
 
 
 def _constant(runtime_value: dict[str, Any]) -> Any:

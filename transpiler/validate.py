@@ -24,6 +24,7 @@ MSG_RECURSIVE = "Component {name!r} contains itself (through {path}). Components
 MSG_REQUIRED = "Task {task!r} does not supply the required input {name!r} of {component!r}. Supply it or give the input a default"
 MSG_TYPE = "Input {name!r} of {component!r} is {expected}, but it is connected to {source} of type {actual}. Connect values of the same type"
 MSG_KIND = "{name!r} of {component!r} is {expected}, but the task supplies it as {actual}"
+_COMPATIBLE = {("NUMBER_INTEGER", "NUMBER_DOUBLE"), ("TASK_FINAL_STATUS", "STRUCT")}
 MSG_ONEOF = "Fields {fields} cannot be set together (protobuf oneof {group!r}). Keep one"
 
 
@@ -77,6 +78,19 @@ class _Semantics:
         self.components: dict[str, Any] = self.spec.get("components", {})
         self.executors: dict[str, Any] = self.spec.get("deploymentSpec", {}).get("executors", {})
         self.problems: list[Diagnostic] = []
+        self.loop_items = self._loop_items()
+
+    def _loop_items(self) -> dict[str, set[str]]:
+        """Inputs of loop-body components that a ParallelFor fills with the current item."""
+        items: dict[str, set[str]] = {}
+        dags = [c for c in self.components.values() if "dag" in c] + [self.spec.get("root", {})]
+        for component in dags:
+            for task in component.get("dag", {}).get("tasks", {}).values():
+                for key in ("parameterIterator", "artifactIterator"):
+                    item = task.get(key, {}).get("itemInput")
+                    if item:
+                        items.setdefault(task.get("componentRef", {}).get("name", ""), set()).add(item)
+        return items
 
     def error(self, message: str, *tokens: str | int) -> None:
         self.problems.append(self.source.spec_diagnostic(message, pointer(*tokens)))
@@ -87,7 +101,9 @@ class _Semantics:
             if label is not None and label not in self.executors:
                 self.error(MSG_UNKNOWN.format(what="Executor", name=label, where=" in deploymentSpec.executors", known=_known(self.executors)), "components", name, "executorLabel")
             if "dag" in component:
+                self.current = name
                 self.dag(component, ("components", name))
+        self.current = "root"
         self.dag(self.spec.get("root", {}), ("root",))
         self.recursion()
         return self.problems
@@ -120,11 +136,14 @@ class _Semantics:
                 producer = self.binding(kind, input_name, binding, reference, definitions, siblings, parent_inputs, (*at, "inputs", kind, input_name))
                 if producer:
                     upstream.add(producer)
-        self.required(name, reference, task, definitions, at)
+        iterated = {task.get(k, {}).get("itemInput") for k in ("parameterIterator", "artifactIterator")}
+        self.required(name, reference, task, definitions, at, iterated)
         return upstream
 
     def binding(self, kind: str, name: str, binding: dict[str, Any], component: str, definitions: dict[str, Any], siblings: dict[str, Any], parent_inputs: dict[str, Any], at: tuple[str, ...]) -> str | None:
         definition = definitions.get(kind, {}).get(name)
+        if definition is None and kind == "parameters" and name not in definitions.get("artifacts", {}):
+            definition = {}  # an extra input the KFP compiler adds for placeholders in resource fields
         if definition is None:
             other = "artifacts" if kind == "parameters" else "parameters"
             if name in definitions.get(other, {}):
@@ -142,7 +161,7 @@ class _Semantics:
             found = parent_inputs.get(kind, {}).get(source)
             if found is None:
                 self.error(MSG_UNKNOWN.format(what=f"Enclosing input {kind[:-1]}", name=source, where="", known=_known(parent_inputs.get(kind, {}))), *at, parent_key)
-            elif kind == "parameters":
+            elif kind == "parameters" and definition and source not in self.loop_items.get(self.current, ()):
                 self.same_type(name, component, definition, found, f"input {source!r}", (*at, parent_key))
             return None
         if producer_key in binding:
@@ -154,7 +173,7 @@ class _Semantics:
             outputs = self.components.get(siblings[producer].get("componentRef", {}).get("name", ""), {}).get("outputDefinitions", {}).get(kind, {})
             if key not in outputs:
                 self.error(MSG_UNKNOWN.format(what=f"Output {kind[:-1]}", name=key, where=f" of task {producer!r}", known=_known(outputs)), *at, producer_key, output_key)
-            elif kind == "parameters":
+            elif kind == "parameters" and definition:
                 self.same_type(name, component, definition, outputs[key], f"output {key!r} of {producer!r}", (*at, producer_key))
             return producer
         return None
@@ -162,14 +181,14 @@ class _Semantics:
     def same_type(self, name: str, component: str, expected: dict[str, Any], actual: dict[str, Any], source: str, at: tuple[str, ...]) -> None:
         want = expected.get("parameterType", "STRING")
         have = actual.get("parameterType", "STRING")
-        if want != have and (have, want) != ("NUMBER_INTEGER", "NUMBER_DOUBLE"):
+        if want != have and (have, want) not in _COMPATIBLE:
             self.error(MSG_TYPE.format(name=name, component=component, expected=want, source=source, actual=have), *at)
 
-    def required(self, task: str, component: str, body: dict[str, Any], definitions: dict[str, Any], at: tuple[str, ...]) -> None:
+    def required(self, task: str, component: str, body: dict[str, Any], definitions: dict[str, Any], at: tuple[str, ...], iterated: set[Any]) -> None:
         supplied = body.get("inputs", {})
         for kind in ("parameters", "artifacts"):
             for name, definition in sorted(definitions.get(kind, {}).items()):
-                if name in supplied.get(kind, {}) or definition.get("isOptional") or "defaultValue" in definition:
+                if name in supplied.get(kind, {}) or name in iterated or definition.get("isOptional") or "defaultValue" in definition:
                     continue
                 self.error(MSG_REQUIRED.format(task=task, name=name, component=component), *at)
 
