@@ -375,6 +375,15 @@ def test_oneof_error_can_be_explained_from_the_schema():
     assert set(conflict["fields"]) <= set(message["x-oneof"][conflict["group"]])
 
 
+def test_enum_typo_error_lists_the_names_only():
+    doc = mutate(BASE_IR, ["components", "comp-say", "inputDefinitions", "parameters", "msg",
+                           "parameterType"], "STRIN")
+    (err,) = errors(doc)
+    assert err.validator == "enum"
+    assert "STRING" in err.validator_value and "NUMBER_INTEGER" in err.validator_value
+    assert all(isinstance(v, str) for v in err.validator_value)
+
+
 def test_oneof_three_members_give_one_error_per_pair():
     doc = mutate(BASE_IR, TASK_PARAM + ["runtimeValue"], {"constant": "x"})
     doc = mutate(doc, TASK_PARAM + ["taskFinalStatus"], {"producerTask": "say"})

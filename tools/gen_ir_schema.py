@@ -53,8 +53,9 @@ Mapping (protobuf JSON mapping, as ``google.protobuf.json_format.ParseDict`` rea
       integer or string of decimal digits (``MessageToDict`` writes them as strings);
       float/double -> number or one of the strings ``NaN``, ``Infinity``, ``-Infinity``;
       bytes -> base64 string.
-    * Enums: a ``$defs`` entry per enum whose ``enum`` lists the value names, then the
-      value numbers.
+    * Enums: a ``$defs`` entry per enum: ``if: {type: integer}, then: {enum: [numbers]},
+      else: {enum: [names]}``, so a misspelt name fails one ``enum`` keyword that lists
+      exactly the names (not the numbers).
     * repeated -> array; ``map<k, v>`` -> object with ``additionalProperties: <v>``
       (non-string keys get a ``propertyNames`` pattern).
     * Well-known types: ``Value`` -> any JSON value, ``Struct`` -> object, ``ListValue`` ->
@@ -271,7 +272,12 @@ class _Builder:
             for value in desc.values:
                 if value.number not in numbers:
                     numbers.append(value.number)
-            self.defs[name] = {"title": name, "enum": [v.name for v in desc.values] + numbers}
+            self.defs[name] = {
+                "title": name,
+                "if": {"type": "integer"},
+                "then": {"enum": numbers},
+                "else": {"enum": [v.name for v in desc.values]},
+            }
         return name
 
     def single(self, field: FieldDescriptor) -> dict:

@@ -13,35 +13,45 @@ def _tag(expression: str) -> str:
 
 
 def input_parameter(name: str) -> str:
-    """>>> input_parameter("text")
+    """The Argo reference ``input_parameter``.
+
+    >>> input_parameter("text")
     '{{inputs.parameters.text}}'
     """
     return _tag(f"inputs.parameters.{name}")
 
 
 def input_artifact(name: str) -> str:
-    """>>> input_artifact("data")
+    """The Argo reference ``input_artifact``.
+
+    >>> input_artifact("data")
     '{{inputs.artifacts.data}}'
     """
     return _tag(f"inputs.artifacts.{name}")
 
 
 def workflow_parameter(name: str) -> str:
-    """>>> workflow_parameter("lr")
+    """The Argo reference ``workflow_parameter``.
+
+    >>> workflow_parameter("lr")
     '{{workflow.parameters.lr}}'
     """
     return _tag(f"workflow.parameters.{name}")
 
 
 def task_output_parameter(task: str, name: str) -> str:
-    """>>> task_output_parameter("train", "accuracy")
+    """The Argo reference ``task_output_parameter``.
+
+    >>> task_output_parameter("train", "accuracy")
     '{{tasks.train.outputs.parameters.accuracy}}'
     """
     return _tag(f"tasks.{task}.outputs.parameters.{name}")
 
 
 def task_output_artifact(task: str, name: str) -> str:
-    """>>> task_output_artifact("train", "model")
+    """The Argo reference ``task_output_artifact``.
+
+    >>> task_output_artifact("train", "model")
     '{{tasks.train.outputs.artifacts.model}}'
     """
     return _tag(f"tasks.{task}.outputs.artifacts.{name}")

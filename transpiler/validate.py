@@ -61,11 +61,11 @@ def _schema_problems(source: Source) -> Iterator[Diagnostic]:
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    path = list(error.absolute_path)
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "Unknown field") + ". Check the spelling or the KFP SDK version"
-    if error.validator == "false" or (error.schema is False):
-        return f"Field {path[-1]!r} cannot be set together with the other fields of its protobuf oneof. Keep one"
+    conflict = error.schema.get("x-oneof-conflict") if isinstance(error.schema, dict) else None
+    if error.validator == "not" and conflict:
+        return MSG_ONEOF.format(fields=" and ".join(map(repr, conflict["fields"])), group=conflict["group"])
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     return error.message[0].upper() + error.message[1:]

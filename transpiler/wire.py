@@ -229,7 +229,7 @@ def is_argo_inert(text: str) -> bool:
             return False
         tag = text[start + 2:end]
         stripped = tag.strip()
-        if "{{" in tag or stripped.startswith("=") or stripped.startswith(ARGO_VARIABLE_ROOTS):
+        if stripped.startswith("=") or stripped.startswith(ARGO_VARIABLE_ROOTS):
             return False
         pos = end + 2
 
@@ -293,6 +293,21 @@ def wire_value(value, parameter_type: str) -> str:
     if value is None:
         return NONE
     return encode(canonical_text(value, parameter_type))
+
+
+def encode_launcher_arg(text: str) -> str:
+    """How one original argv element of a Python component is passed to the launcher.
+
+    As is, unless it contains ``{{`` (Argo would parse it: KFP placeholders, or f-strings and
+    Jinja in the component's source) or starts with ``base64:``; then ``base64:`` + base64
+    of its UTF-8 bytes. This escape is for compile-time text only, never for values.
+
+    >>> encode_launcher_arg("--executor_input"), encode_launcher_arg("{{$}}")
+    ('--executor_input', 'base64:e3skfX0=')
+    """
+    if "{{" in text or text.startswith("base64:"):
+        return "base64:" + base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return text
 
 
 def parse_text(text: str, parameter_type: str):

@@ -9,6 +9,10 @@ plain name; several variants get a hash suffix each.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Any
+
 from transpiler import ir, names, placeholders
 from transpiler.lower.container import Variant, if_present_inputs
 
@@ -22,6 +26,7 @@ class Plan:
         self._task_variant: dict[tuple[str, str], Variant] = {}
         self._variant_names: dict[str, str] = {}
         self._task_names: dict[str, dict[str, str]] = {}
+        self._unique: list[tuple[str, Variant]] = []
         self._visit(pipeline.root, set())
         self._name_templates()
         self._task_name_templates = self._find_task_name_templates()
@@ -53,12 +58,32 @@ class Plan:
         self.namer.assign("dag:root", root_name)
         for component in sorted(self._dag_components[1:], key=lambda c: c.name):
             self.namer.assign("dag:" + component.name, names.dns_label(component.name))
+        by_signature: dict[str, str] = {}
         for component_name in sorted(self._variants):
             variants = self._variants[component_name]
             base = names.dns_label(component_name)
             for key in sorted(variants):
+                signature = self._signature(variants[key])
+                if signature in by_signature:  # identical executor and interface: share the template
+                    self._variant_names[key] = by_signature[signature]
+                    continue
                 wanted = base if len(variants) == 1 else f"{base[:54]}-{names.short_hash(key)}"
                 self._variant_names[key] = self.namer.assign("container:" + key, wanted)
+                by_signature[signature] = self._variant_names[key]
+                self._unique.append((self._variant_names[key], variants[key]))
+
+    def _signature(self, variant: Variant) -> str:
+        """What a container template is made of, without names and source positions."""
+        component = self.pipeline.components[variant.component]
+        executor = self.pipeline.executors.get(component.executor or "")
+        strip = {"pointer", "name"}
+        parts = [
+            _plain(component.inputs, strip),
+            _plain(component.outputs, strip),
+            _plain(executor, {"pointer"}) if executor else None,
+            json.loads(variant.key())[1:],
+        ]
+        return json.dumps(parts, sort_keys=True, default=repr)
 
     # queries --------------------------------------------------------------------------------
 
@@ -68,8 +93,7 @@ class Plan:
 
     def container_variants(self) -> list[tuple[str, Variant]]:
         """(template name, variant) for every container template, sorted by name."""
-        found = [(self._variant_names[v.key()], v) for vs in self._variants.values() for v in vs.values()]
-        return sorted(found, key=lambda item: item[0])
+        return sorted(self._unique, key=lambda item: item[0])
 
     def dag_template(self, component_name: str) -> str:
         return self.namer.get("dag:" + component_name)
@@ -111,3 +135,17 @@ class Plan:
                 result.add(name)
         return result
 
+
+def _plain(value: Any, drop: set[str]) -> Any:
+    """A dataclass tree as plain data without the fields in ``drop`` (on parameter/artifact defs
+    the name is kept: it is part of the interface)."""
+    if dataclasses.is_dataclass(value):
+        keep = {"name"} if isinstance(value, (ir.ParameterDef, ir.ArtifactDef)) else set()
+        return {
+            f.name: _plain(getattr(value, f.name), drop)
+            for f in dataclasses.fields(value)
+            if f.name not in drop or f.name in keep
+        }
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, drop) for v in value]
+    return value

@@ -1,0 +1,37 @@
+"""Validate manifests against Argo's own JSON Schema (../shared/argo/workflow.schema.json).
+
+Two quirks of that schema are handled as its README says: IntOrString is declared as a string,
+so it is widened to integer-or-string; and the top-level oneOf over kinds gives useless messages,
+so each document is validated against its kind's own definition.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conftest import SHARED
+
+SCHEMA = SHARED / "argo" / "workflow.schema.json"
+INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str) -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA.read_text())
+    schema["definitions"][INT_OR_STRING] = {"type": ["integer", "string"]}
+    schema.pop("oneOf", None)
+    schema["$ref"] = f"#/definitions/io.argoproj.workflow.v1alpha1.{kind}"
+    return jsonschema.Draft202012Validator(schema)
+
+
+def argo_schema_errors(document: dict[str, Any]) -> list[str]:
+    """Problems of one manifest document, as '<path>: <message>' lines."""
+    if not SCHEMA.is_file():
+        pytest.skip("../shared/argo is absent")
+    errors = _validator(document["kind"]).iter_errors(document)
+    return sorted(f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors)

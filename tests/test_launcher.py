@@ -1,0 +1,542 @@
+"""Tests of templates/launcher.py, run for real with the real KFP executor.
+
+Each test compiles a component with the KFP SDK, reads the executor's container argv from the
+compiled IR, builds the launcher spec the way docs/runtime-contract.md describes (every path
+under pytest's tmp_path), and runs `python -c <launcher source> <spec> -- <argv...>` as a
+subprocess, exactly as a generated manifest does.
+
+The SDK's argv starts with a `sh -c <pip install kfp...> ... && "$0" "$@"` stage that installs
+the SDK and then runs the rest of the argv unchanged. The venv already holds that SDK, so most
+tests drop that first stage and run the rest untouched (`sh -ec <program> <source> --executor_input
+{{$}} --function_to_execute <fn>`); `test_full_sdk_command_with_pip_stage` keeps the whole argv
+and runs pip offline (PIP_NO_INDEX=1), which succeeds because the pinned version is installed.
+"""
+
+import ast
+import base64
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import pytest
+import yaml
+
+from transpiler import wire
+
+kfp = pytest.importorskip("kfp")
+from kfp import compiler, dsl  # noqa: E402
+from kfp.dsl import (  # noqa: E402
+    ConcatPlaceholder,
+    ContainerSpec,
+    Dataset,
+    IfPresentPlaceholder,
+    Input,
+    Model,
+    Output,
+    OutputPath,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCHER = (ROOT / "templates" / "launcher.py").read_text(encoding="utf-8")
+IMAGE = "python:3.11"
+HARD = ("He said \"hi\" & 'bye'\nline2\r\n$(rm -rf /) `id` \\back\\slash\\ \t é 日本 😀 "
+        "{{workflow.name}} {{=1+1}} {{$.inputs.parameters['s']}} {{$}} a{{b kfp2argo:none\n")
+
+
+# ---- components under test (module level: the SDK reads their source) ----
+
+@dsl.component(base_image=IMAGE)
+def all_types(s: str, i: int, f: float, b: bool, l: list, d: dict) -> NamedTuple(
+        "Outputs", [("s", str), ("i", int), ("f", float), ("b", bool), ("l", list),
+                    ("d", dict), ("kinds", str)]):
+    from collections import namedtuple
+    kinds = ",".join(type(v).__name__ for v in (s, i, f, b, l, d))
+    Outputs = namedtuple("Outputs", ["s", "i", "f", "b", "l", "d", "kinds"])
+    return Outputs(s, i, f, b, l, d, kinds)
+
+
+@dsl.component(base_image=IMAGE)
+def with_defaults(x: int = 7, s: str = "dflt", l: Optional[list] = None) -> str:
+    return "%r|%r|%r" % (x, s, l)
+
+
+@dsl.component(base_image=IMAGE)
+def echo_to_paths(s: str, out: OutputPath(str), n: OutputPath(int)):
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        f.write(s)
+    with open(n, "w") as f:
+        f.write("42\n")
+
+
+@dsl.component(base_image=IMAGE)
+def braces(name: str) -> str:
+    table = {"outer": {"inner": name}}
+    return f"{{literal}} {table['outer']['inner']} {{{{double}}}}"
+
+
+@dsl.component(base_image=IMAGE)
+def read_dataset(ds: Input[Dataset]) -> str:
+    import json
+    with open(ds.path, encoding="utf-8") as f:
+        content = f.read()
+    return json.dumps({"content": content, "metadata": ds.metadata, "path": ds.path,
+                       "uri": ds.uri})
+
+
+@dsl.component(base_image=IMAGE)
+def make_model(note: str, model: Output[Model]):
+    with open(model.path, "w") as f:
+        f.write("weights")
+    model.metadata["accuracy"] = 0.5
+    model.metadata["epochs"] = 3
+    model.metadata["note"] = note
+
+
+@dsl.component(base_image=IMAGE)
+def to_float(x: int) -> float:
+    return x
+
+
+@dsl.component(base_image=IMAGE)
+def to_str(s: str) -> str:
+    return s
+
+
+@dsl.component(base_image=IMAGE)
+def fails(code: int):
+    import sys
+    print("component says boom", file=sys.stderr)
+    sys.exit(code)
+
+
+@dsl.component(base_image=IMAGE)
+def killed():
+    import os
+    import signal
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dsl.component(base_image=IMAGE)
+def writes_nothing(out: OutputPath(str)):
+    pass
+
+
+ARGV_SCRIPT = ("import json, sys; p = sys.argv[sys.argv.index('--out') + 1]; "
+               "open(p, 'w', encoding='utf-8').write(json.dumps(sys.argv[1:]))")
+
+
+@dsl.container_component
+def structured_args(x: str, out: OutputPath(str), ds: Output[Dataset], y: Optional[str] = None):
+    return ContainerSpec(
+        image=IMAGE,
+        command=["python3", "-c", ARGV_SCRIPT],
+        args=[
+            ConcatPlaceholder(["--x=", x, "@", ds.path]),
+            IfPresentPlaceholder(input_name="y", then=["--y", y], else_=["--no-y"]),
+            IfPresentPlaceholder(input_name="y", then=ConcatPlaceholder(["y=", y])),
+            "--out", out, "--uri", ds.uri, "--job", dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+        ])
+
+
+# ---- harness ----
+
+class Run(NamedTuple):
+    proc: subprocess.CompletedProcess
+    spec: dict
+    argv: list
+
+    @property
+    def stderr(self) -> str:
+        return self.proc.stderr.decode("utf-8", "replace")
+
+    def output(self, name: str) -> str:
+        """The output parameter's value as Argo reads it (one trailing newline dropped)."""
+        path = Path(self.spec["outputs"]["parameters"][name]["path"])
+        text = path.read_text(encoding="utf-8")
+        return text[:-1] if text.endswith("\n") else text
+
+    def value(self, name: str):
+        p = self.spec["outputs"]["parameters"][name]
+        return wire.decode_typed(self.output(name), p["type"])
+
+
+def compile_component(component, tmp_path: Path):
+    path = tmp_path / "ir.yaml"
+    compiler.Compiler().compile(component, str(path))
+    ir = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (comp_spec,) = ir["components"].values()
+    container = ir["deploymentSpec"]["executors"][comp_spec["executorLabel"]]["container"]
+    return comp_spec, container["command"] + container.get("args", [])
+
+
+def build_spec(comp_spec: dict, root: Path) -> dict:
+    """The launcher spec of docs/runtime-contract.md, with root in place of /kfp2argo."""
+    ins, outs = comp_spec.get("inputDefinitions", {}), comp_spec.get("outputDefinitions", {})
+    spec = {"inputs": {"parameters": {}, "artifacts": {}},
+            "outputs": {"parameters": {}, "artifacts": {}},
+            "outputFile": str(root / "executor_output.json"),
+            "env": {dsl.PIPELINE_JOB_NAME_PLACEHOLDER: "KFP2ARGO_JOB_NAME"}}
+    for n, (name, p) in enumerate(sorted(ins.get("parameters", {}).items())):
+        spec["inputs"]["parameters"][name] = {"type": p["parameterType"],
+                                              "env": "KFP2ARGO_IN_%d" % n}
+    for n, (name, a) in enumerate(sorted(ins.get("artifacts", {}).items())):
+        spec["inputs"]["artifacts"][name] = dict(
+            path=str(root / "inputs" / "artifacts" / name), metadataEnv="KFP2ARGO_META_%d" % n,
+            **a["artifactType"])
+    for name, p in sorted(outs.get("parameters", {}).items()):
+        spec["outputs"]["parameters"][name] = {
+            "type": p["parameterType"], "path": str(root / "outputs" / "parameters" / name)}
+    for name, a in sorted(outs.get("artifacts", {}).items()):
+        spec["outputs"]["artifacts"][name] = dict(
+            path=str(root / "outputs" / "artifacts" / name),
+            metadataPath=str(root / "outputs" / "metadata" / name), **a["artifactType"])
+    return spec
+
+
+def drop_pip_stage(argv: list) -> list:
+    """The SDK's first stage installs kfp, then runs `"$0" "$@"`, i.e. argv[3:]."""
+    assert argv[:2] == ["sh", "-c"] and "pip install" in argv[2]
+    assert argv[2].rstrip().endswith('"$0" "$@"')
+    return argv[3:]
+
+
+def base_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KFP2ARGO_")}
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+               PYTHONDONTWRITEBYTECODE="1", KFP2ARGO_JOB_NAME="my-run-x1")
+    return env
+
+
+def launch(tmp_path, component, inputs=None, metadata=None, env=None, keep_pip=False,
+           spec_edit=None) -> Run:
+    """Runs the launcher on a compiled component.
+
+    inputs: parameter name -> wire text (a missing name leaves its variable unset).
+    metadata: input artifact name -> wire text of its metadata.
+    """
+    comp_spec, argv = compile_component(component, tmp_path)
+    if not keep_pip and argv[:2] == ["sh", "-c"]:
+        argv = drop_pip_stage(argv)
+    spec = build_spec(comp_spec, tmp_path / "kfp2argo")
+    if spec_edit:
+        spec_edit(spec)
+    full_env = base_env()
+    for name, text in (inputs or {}).items():
+        full_env[spec["inputs"]["parameters"][name]["env"]] = text
+    for name, text in (metadata or {}).items():
+        full_env[spec["inputs"]["artifacts"][name]["metadataEnv"]] = text
+    full_env.update(env or {})
+    encoded = [wire.encode_launcher_arg(a) for a in argv]
+    proc = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, json.dumps(spec, separators=(",", ":")), "--"]
+        + encoded, env=full_env, capture_output=True, timeout=300)
+    return Run(proc, spec, encoded)
+
+
+def assert_ok(run: Run):
+    assert run.proc.returncode == 0, run.stderr
+    assert "kfp2argo-launcher" not in run.stderr
+
+
+def assert_launcher_error(run: Run, *fragments):
+    assert run.proc.returncode == 2, run.stderr
+    lines = [l for l in run.stderr.splitlines() if l.startswith("kfp2argo-launcher:")]
+    assert len(lines) == 1, run.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert not Path(run.spec["outputFile"]).exists()  # the component never ran
+
+
+# ---- the launcher source itself ----
+
+def test_source_is_embeddable():
+    assert "{{" not in LAUNCHER
+    assert "__file__" not in LAUNCHER
+    assert LAUNCHER.isascii()
+    ast.parse(LAUNCHER, feature_version=(3, 7))
+
+
+def load_launcher_namespace() -> dict:
+    namespace = {"__name__": "kfp2argo_launcher_under_test"}
+    exec(compile(LAUNCHER, "launcher.py", "exec"), namespace)
+    return namespace
+
+
+def sample_texts(count: int, seed: int):
+    rng = random.Random(seed)
+    pieces = ["{{", "}}", "{", "}", " ", "\n", "\r", "\t", "=", "$", "x", "workflow.name",
+              "inputs.parameters.p", "item", "kfp2argo:", "none", "b64:", "é", "日", "😀",
+              "\x00", "\x07", "\x7f", '"', "\\", "'", "base64:"]
+    for _ in range(count):
+        yield "".join(rng.choice(pieces) for _ in range(rng.randint(0, 7)))
+
+
+def test_launcher_and_wire_module_agree():
+    ns = load_launcher_namespace()
+    for text in sample_texts(3000, seed=7):
+        assert ns["is_argo_inert"](text) == wire.is_argo_inert(text), repr(text)
+        assert ns["encode"](text) == wire.encode(text), repr(text)
+        assert ns["decode"](wire.encode(text)) == text
+    values = [("", "STRING"), ("a\nb", "STRING"), (0, "NUMBER_INTEGER"), (-3, "NUMBER_INTEGER"),
+              (3.0, "NUMBER_INTEGER"), (2**70, "NUMBER_INTEGER"), (0.1, "NUMBER_DOUBLE"),
+              (-0.0, "NUMBER_DOUBLE"), (1e20, "NUMBER_DOUBLE"), (1e-7, "NUMBER_DOUBLE"),
+              (5, "NUMBER_DOUBLE"), (1.5e300, "NUMBER_DOUBLE"), (True, "BOOLEAN"),
+              (False, "BOOLEAN"), ([1.0, 2.5, 1e21, 1e-7, None, "é"], "LIST"),
+              ({"z": {"a": [True]}, "é": 0.0}, "STRUCT")]
+    for value, ptype in values:
+        text = wire.canonical_text(value, ptype)
+        assert ns["canonical"](value, ptype) == text, (value, ptype)
+        assert ns["parse_text"](text, ptype) == wire.parse_text(text, ptype)
+    rejected = [(True, "NUMBER_INTEGER"), (2.5, "NUMBER_INTEGER"), ("1", "NUMBER_DOUBLE"),
+                (float("nan"), "NUMBER_DOUBLE"), (1, "BOOLEAN"), ({}, "LIST"), ([], "STRUCT"),
+                (None, "STRING"), ([float("inf")], "LIST")]
+    for value, ptype in rejected:
+        with pytest.raises(ValueError):
+            wire.canonical_text(value, ptype)
+        with pytest.raises(ValueError):
+            ns["canonical"](value, ptype)
+    for text, ptype in [("4.5", "NUMBER_INTEGER"), ("1_000", "NUMBER_INTEGER"),
+                        ("nan", "NUMBER_DOUBLE"), ("1e999", "NUMBER_DOUBLE"),
+                        ("yes", "BOOLEAN"), ("{}", "LIST"), ("[NaN]", "LIST"), ("[]", "STRUCT")]:
+        with pytest.raises(ValueError):
+            wire.parse_text(text, ptype)
+        with pytest.raises(ValueError):
+            ns["parse_text"](text, ptype)
+
+
+# ---- running components ----
+
+@pytest.mark.parametrize("f_wire, f_out", [("2.5", "2.5"), ("3", "3"), ("-0.125", "-0.125")])
+def test_every_parameter_type_in_and_out(tmp_path, f_wire, f_out):
+    inputs = {"s": wire.wire_value("plain text", "STRING"), "i": "42", "f": f_wire,
+              "b": "true", "l": '[1,2.5,"a",{"k":null}]', "d": '{"z":1,"a":[true,1.5]}'}
+    run = launch(tmp_path, all_types, inputs)
+    assert_ok(run)
+    assert run.output("kinds") == "str,int,float,bool,list,dict"
+    assert run.output("s") == "plain text"
+    assert run.output("i") == "42"
+    assert run.output("f") == f_out
+    assert run.output("b") == "true"
+    assert run.output("l") == '[1,2.5,"a",{"k":null}]'
+    assert run.output("d") == '{"z":1,"a":[true,1.5]}'
+
+
+def test_integral_floats_in_lists_arrive_as_ints_like_kfp(tmp_path):
+    inputs = {"s": "", "i": "-1", "f": "0", "b": "False", "l": wire.wire_value([1.0, 2.0], "LIST"),
+              "d": wire.wire_value({"k": 1.0}, "STRUCT")}
+    run = launch(tmp_path, all_types, inputs)
+    assert_ok(run)
+    assert run.value("l") == [1, 2] and run.output("l") == "[1,2]"
+    assert run.output("d") == '{"k":1}'
+    assert run.value("b") is False and run.value("i") == -1 and run.output("s") == ""
+
+
+def test_absent_optional_inputs_use_python_defaults(tmp_path):
+    run = launch(tmp_path, with_defaults, {"x": wire.NONE, "l": wire.NONE})  # s: variable unset
+    assert_ok(run)
+    assert run.value("Output") == "7|'dflt'|None"
+
+
+def test_supplied_optional_inputs_override_defaults(tmp_path):
+    run = launch(tmp_path, with_defaults, {"x": "8", "s": "", "l": "[]"})
+    assert_ok(run)
+    assert run.value("Output") == "8|''|[]"
+
+
+@pytest.mark.parametrize("text", [HARD, "", "kfp2argo:none", "base64:abc", "\x07\x00bell",
+                                  "😀", "{{inputs.parameters.s}}", " spaced \n\n"])
+def test_string_values_arrive_byte_for_byte(tmp_path, text):
+    run = launch(tmp_path, echo_to_paths, {"s": wire.encode(text)})
+    assert_ok(run)
+    assert wire.decode(run.output("out")) == text
+    assert wire.is_argo_inert(run.output("out"))
+    assert run.output("n") == "42"  # an OutputPath(int) file "42\n" re-encoded as wire text
+
+
+def test_component_source_with_double_braces_travels_as_base64(tmp_path):
+    run = launch(tmp_path, braces, {"name": "x"})
+    assert_ok(run)
+    source_args = [a for a in run.argv if a.startswith("base64:")
+                   and "{{literal}}" in base64.b64decode(a[7:]).decode()]
+    assert len(source_args) == 1
+    assert run.output("Output") == "{literal} x {{double}}"
+
+
+def test_input_artifact_with_metadata(tmp_path):
+    metadata = {"rows": 3, "note": "{{workflow.name}}", "nested": {"a": [1.5]}}
+    run_spec = {}
+
+    def place_file(spec):
+        path = Path(spec["inputs"]["artifacts"]["ds"]["path"])
+        path.parent.mkdir(parents=True)
+        path.write_text("a,b\n1,2\n", encoding="utf-8")
+        run_spec.update(spec)
+
+    run = launch(tmp_path, read_dataset, metadata={"ds": wire.wire_value(metadata, "STRUCT")},
+                 spec_edit=place_file)
+    assert_ok(run)
+    got = json.loads(run.value("Output"))
+    assert got == {"content": "a,b\n1,2\n", "metadata": metadata,
+                   "path": run_spec["inputs"]["artifacts"]["ds"]["path"],
+                   "uri": run_spec["inputs"]["artifacts"]["ds"]["path"]}
+
+
+def test_input_artifact_without_metadata_variable_gets_empty_metadata(tmp_path):
+    def place_file(spec):
+        path = Path(spec["inputs"]["artifacts"]["ds"]["path"])
+        path.parent.mkdir(parents=True)
+        path.write_text("x", encoding="utf-8")
+
+    run = launch(tmp_path, read_dataset, spec_edit=place_file)
+    assert_ok(run)
+    assert json.loads(run.value("Output"))["metadata"] == {}
+
+
+def test_output_artifact_file_and_metadata(tmp_path):
+    note = "{{workflow.name}}\n"
+    run = launch(tmp_path, make_model, {"note": wire.encode(note)})
+    assert_ok(run)
+    art = run.spec["outputs"]["artifacts"]["model"]
+    assert Path(art["path"]).read_text() == "weights"
+    meta_wire = Path(art["metadataPath"]).read_text(encoding="utf-8")
+    assert meta_wire.startswith(wire.B64_PREFIX)  # the note is not Argo-inert
+    assert wire.decode(meta_wire) == '{"accuracy":0.5,"epochs":3,"note":"{{workflow.name}}\\n"}'
+    assert wire.decode_typed(meta_wire, "STRUCT") == {"accuracy": 0.5, "epochs": 3, "note": note}
+
+
+@pytest.mark.parametrize("component, inputs, expected", [
+    (to_float, {"x": "3"}, "3"),
+    (to_float, {"x": "-12"}, "-12"),
+    (to_str, {"s": wire.encode("kfp2argo:none")}, wire.encode("kfp2argo:none")),
+    (to_str, {"s": "trailing newline\n"}, wire.encode("trailing newline\n")),
+])
+def test_single_return_value(tmp_path, component, inputs, expected):
+    run = launch(tmp_path, component, inputs)
+    assert_ok(run)
+    assert run.output("Output") == expected
+
+
+def test_failing_component_keeps_its_exit_code_and_logs(tmp_path):
+    run = launch(tmp_path, fails, {"code": "7"})
+    assert run.proc.returncode == 7
+    assert "component says boom" in run.stderr
+    assert "kfp2argo-launcher" not in run.stderr
+
+
+def test_component_raising_exits_like_python(tmp_path):
+    run = launch(tmp_path, to_float, {"x": "3"}, spec_edit=lambda spec: spec["inputs"][
+        "parameters"]["x"].update(type="STRING"))  # the executor gets "3", float("3") returns str
+    assert run.proc.returncode == 1
+    assert "returned value of type" in run.stderr
+    assert not Path(run.spec["outputs"]["parameters"]["Output"]["path"]).exists()
+
+
+def test_component_killed_by_signal(tmp_path):
+    run = launch(tmp_path, killed)
+    assert run.proc.returncode == 128 + signal.SIGKILL
+
+
+@pytest.mark.parametrize("name, text, fragment", [
+    ("i", "4.5", "not a NUMBER_INTEGER: '4.5'"),
+    ("b", "yes", "not a BOOLEAN"),
+    ("l", '{"a":1}', "not a LIST"),
+    ("d", "[1]", "not a STRUCT"),
+    ("f", "NaN", "not a NUMBER_DOUBLE"),
+    ("s", "kfp2argo:b64:@@@", "malformed kfp2argo:b64:"),
+    ("s", "kfp2argo:other", "unknown escape"),
+])
+def test_bad_input_value_fails_with_exit_2_naming_the_parameter(tmp_path, name, text, fragment):
+    inputs = {"s": "", "i": "1", "f": "1", "b": "true", "l": "[]", "d": "{}"}
+    inputs[name] = text
+    run = launch(tmp_path, all_types, inputs)
+    assert_launcher_error(run, "input parameter %r" % name, fragment)
+
+
+def test_output_parameter_nobody_wrote_fails_with_exit_2(tmp_path):
+    run = launch(tmp_path, writes_nothing)
+    assert run.proc.returncode == 2
+    assert "kfp2argo-launcher: output parameter 'out' (STRING)" in run.stderr
+
+
+def test_output_path_text_not_of_its_type_fails_with_exit_2(tmp_path):
+    run = launch(tmp_path, echo_to_paths, {"s": "x"}, spec_edit=lambda spec: spec["outputs"][
+        "parameters"]["n"].update(type="BOOLEAN"))
+    assert run.proc.returncode == 2
+    assert "output parameter 'n' (BOOLEAN): not a BOOLEAN: '42\\n'" in run.stderr
+
+
+@pytest.mark.parametrize("args", [["{not json", "--", "true"], ["{}", "--", "true"],
+                                  ["{}", "true"], ["base64:!!", "--", "true"]])
+def test_bad_invocation_fails_with_exit_2(args):
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER] + args, capture_output=True,
+                          env=base_env())
+    assert proc.returncode == 2
+    assert proc.stderr.decode().startswith("kfp2argo-launcher: ")
+    assert len(proc.stderr.decode().splitlines()) == 1
+
+
+def test_concat_ifpresent_and_env_placeholders_when_present(tmp_path):
+    y = "why {{x}} $(no)"
+    run = launch(tmp_path, structured_args, {"x": "ex", "y": wire.encode(y)})
+    assert_ok(run)
+    spec = run.spec
+    ds_path = spec["outputs"]["artifacts"]["ds"]["path"]
+    out_path = spec["outputs"]["parameters"]["out"]["path"]
+    assert json.loads(wire.decode(run.output("out"))) == [
+        "--x=ex@" + ds_path, "--y", y, "y=" + y,
+        "--out", out_path, "--uri", ds_path, "--job", "my-run-x1"]
+    assert wire.decode_typed(Path(spec["outputs"]["artifacts"]["ds"]["metadataPath"])
+                             .read_text(), "STRUCT") == {}
+
+
+def test_concat_ifpresent_when_absent(tmp_path):
+    run = launch(tmp_path, structured_args, {"x": "", "y": wire.NONE})
+    assert_ok(run)
+    spec = run.spec
+    ds_path = spec["outputs"]["artifacts"]["ds"]["path"]
+    assert json.loads(wire.decode(run.output("out"))) == [
+        "--x=@" + ds_path, "--no-y",
+        "--out", spec["outputs"]["parameters"]["out"]["path"], "--uri", ds_path,
+        "--job", "my-run-x1"]
+
+
+def test_missing_env_placeholder_variable_fails_with_exit_2(tmp_path):
+    run = launch(tmp_path, structured_args, {"x": "", "y": wire.NONE},
+                 env={"KFP2ARGO_JOB_NAME": ""}, spec_edit=lambda spec: spec["env"].update(
+                     {dsl.PIPELINE_JOB_NAME_PLACEHOLDER: "KFP2ARGO_NOT_SET"}))
+    assert_launcher_error(run, "KFP2ARGO_NOT_SET")
+
+
+def test_full_sdk_command_with_pip_stage(tmp_path):
+    run = launch(tmp_path, to_float, {"x": "5"}, keep_pip=True)
+    assert run.argv[:2] == ["sh", "-c"]
+    assert_ok(run)
+    assert run.output("Output") == "5"
+
+
+def test_executor_input_json(tmp_path):
+    """{{$}} gets the executor input KFP's launcher would build, as compact ASCII JSON."""
+    script = "import sys; open(sys.argv[2], 'w').write(sys.argv[1])"
+
+    comp_spec, _ = compile_component(to_str, tmp_path)  # its spec; the command is replaced
+    spec = build_spec(comp_spec, tmp_path / "kfp2argo")
+    out = spec["outputs"]["parameters"]["Output"]["path"]
+    env = base_env()
+    env["KFP2ARGO_IN_0"] = wire.encode("é {{$}}\n")
+    argv = [sys.executable, "-c", script, "{{$}}", "{{$.outputs.parameters['Output'].output_file}}"]
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, json.dumps(spec), "--"]
+                          + [wire.encode_launcher_arg(a) for a in argv], env=env,
+                          capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+    text = wire.decode(Path(out).read_text(encoding="utf-8"))
+    assert text.isascii() and text == json.dumps(json.loads(text), separators=(",", ":"))
+    assert json.loads(text) == {
+        "inputs": {"parameterValues": {"s": "é {{$}}\n"}, "artifacts": {}},
+        "outputs": {"parameters": {"Output": {"outputFile": out}}, "artifacts": {},
+                    "outputFile": spec["outputFile"]}}
