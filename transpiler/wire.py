@@ -229,7 +229,7 @@ def is_argo_inert(text: str) -> bool:
             return False
         tag = text[start + 2:end]
         stripped = tag.strip()
-        if stripped.startswith("=") or stripped.startswith(ARGO_VARIABLE_ROOTS):
+        if "{{" in tag or stripped.startswith("=") or stripped.startswith(ARGO_VARIABLE_ROOTS):
             return False
         pos = end + 2
 
