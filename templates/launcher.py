@@ -27,7 +27,6 @@ OPEN = "{" * 2
 ROOTS = ("workflow", "inputs", "outputs", "pod", "node", "tasks", "steps", "item", "retries",
          "lastRetry", "cronworkflow", "status", "exitCode", "duration", "resourcesDuration")
 PLACEHOLDER = re.compile(r"\{\{\$[^{}]*\}\}")
-INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 TRUE, FALSE = ("1", "t", "T", "TRUE", "true", "True"), ("0", "f", "F", "FALSE", "false", "False")
 
@@ -79,18 +78,21 @@ def decode(wire):
     return wire
 
 
-def format_double(f):
+def format_double(number):
+    """As Go's strconv.FormatFloat(v, 'f', -1, 64): shortest round-trip digits, no exponent."""
+    try:
+        f = float(number)
+    except OverflowError:
+        raise ValueError("%d is too large for a double" % number)
     if math.isnan(f) or math.isinf(f):
         raise ValueError("NaN and infinite numbers cannot be parameter values")
-    return format(Decimal(repr(float(f))).normalize(), "f")
+    return format(Decimal(repr(f)).normalize(), "f")
 
 
 def compact_json(v):
-    if isinstance(v, float):  # as Go's encoding/json writes a float64 (1.0 is 1)
-        if v == 0 or 1e-6 <= abs(v) < 1e21:
-            return format_double(v)
-        format_double(v)  # rejects NaN and infinity
-        return re.sub(r"e-0(\d)\Z", r"e-\1", repr(v))
+    if isinstance(v, float):  # as Go's encoding/json writes a float64: 1.0 is 1, 1e-07 is 1e-7
+        text = format_double(v)
+        return text if v == 0 or 1e-6 <= abs(v) < 1e21 else re.sub(r"e-0(\d)\Z", r"e-\1", repr(v))
     if isinstance(v, list):
         return "[" + ",".join(compact_json(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -121,9 +123,7 @@ def parse_text(text, ptype):
     s = text.strip()
     if ptype == "STRING":
         return text
-    if ptype == "NUMBER_INTEGER":
-        if INTEGER.match(s):
-            return int(s)
+    if ptype == "NUMBER_INTEGER":  # digits, or an integral decimal such as 3.0 (not 1e999999)
         if DECIMAL.match(s) and Decimal(s) == Decimal(s).to_integral_value() \
                 and Decimal(s).adjusted() <= 1000:
             return int(Decimal(s))
@@ -152,6 +152,7 @@ def reject_constant(name):
 # ---- steps 1-2: executor input ----
 
 def read_inputs(spec):
+    """Typed input parameter values and input artifacts, as the executor input holds them."""
     params, artifacts = {}, {}
     for name, p in sorted(spec.get("inputs", {}).get("parameters", {}).items()):
         raw = os.environ.get(p["env"])
@@ -181,6 +182,7 @@ def artifact(name, a, metadata):
 
 
 def executor_input(spec, params, artifacts):
+    """The executor input; also creates the folders of every output path."""
     outs = spec.get("outputs", {})
     paths = [spec["outputFile"]]
     for p in outs.get("parameters", {}).values():
@@ -202,6 +204,7 @@ def executor_input(spec, params, artifacts):
 # ---- step 3: placeholders ----
 
 def placeholder_table(spec, ei):
+    """Each KFP placeholder this task can resolve, mapped to its text."""
     def key(body):
         return OPEN + "$" + body + "}}"
     table = {key(""): json.dumps(ei, separators=(",", ":"))}
@@ -210,8 +213,9 @@ def placeholder_table(spec, ei):
         table[key(".inputs.parameters['%s']" % name)] = canonical(value, ptypes[name]["type"])
     for side in ("inputs", "outputs"):
         for name, arts in ei[side]["artifacts"].items():
-            for attr in ("path", "uri"):
-                table[key(".%s.artifacts['%s'].%s" % (side, name, attr))] = arts["artifacts"][0]["uri"]
+            uri = arts["artifacts"][0]["uri"]  # a local path: artifact.path == artifact.uri
+            table[key(".%s.artifacts['%s'].path" % (side, name))] = uri
+            table[key(".%s.artifacts['%s'].uri" % (side, name))] = uri
     for name, p in ei["outputs"]["parameters"].items():
         table[key(".outputs.parameters['%s'].output_file" % name)] = p["outputFile"]
     table[key(".outputs.output_file")] = ei["outputs"]["outputFile"]
@@ -228,16 +232,18 @@ def structured(node, present):
         return [node]
     if isinstance(node, list):
         return [s for item in node for s in structured(item, present)]
-    if isinstance(node, dict) and list(node) == ["Concat"] and isinstance(node["Concat"], list):
-        return ["".join(s for item in node["Concat"] for s in structured(item, present))]
-    if isinstance(node, dict) and list(node) == ["IfPresent"] and isinstance(node["IfPresent"], dict):
-        body = node["IfPresent"]
+    kind = list(node)[0] if isinstance(node, dict) and len(node) == 1 else None
+    if kind == "Concat" and isinstance(node[kind], list):
+        return ["".join(s for item in node[kind] for s in structured(item, present))]
+    if kind == "IfPresent" and isinstance(node[kind], dict):
+        body = node[kind]
         branch = body.get("Then") if body.get("InputName") in present else body.get("Else")
         return [] if branch is None else structured(branch, present)
     raise LauncherError("unsupported structured placeholder: %s" % json.dumps(node)[:200])
 
 
 def resolve_argv(argv, table, ei):
+    """Expands structured elements, then replaces placeholders in one pass (never in values)."""
     present = set(ei["inputs"]["parameterValues"]) | set(ei["inputs"]["artifacts"])
     out = []
     for element in argv:
@@ -257,9 +263,9 @@ def resolve_argv(argv, table, ei):
 def run(argv):
     try:
         child = subprocess.Popen(argv)
-    except OSError as e:
+    except OSError as e:  # as a shell does for a command it cannot run
         sys.stderr.write("kfp2argo-launcher: cannot run %r: %s\n" % (argv[0], e))
-        sys.exit(127)
+        return 127
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: child.send_signal(signum))
     code = child.wait()
@@ -272,6 +278,7 @@ def write_text(path, text):
 
 
 def publish_outputs(spec):
+    """Writes each output parameter and artifact metadata, wire-encoded, where Argo reads it."""
     outs = spec.get("outputs", {})
     result = {}
     if os.path.exists(spec["outputFile"]):
@@ -304,6 +311,7 @@ def publish_outputs(spec):
 
 
 def decode_arg(arg):
+    """An argv element as the transpiler wrote it: as is, or base64: + base64 of its UTF-8."""
     return base64.b64decode(arg[len("base64:"):], validate=True).decode("utf-8") \
         if arg.startswith("base64:") else arg
 

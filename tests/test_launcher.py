@@ -89,6 +89,14 @@ def read_dataset(ds: Input[Dataset]) -> str:
 
 
 @dsl.component(base_image=IMAGE)
+def maybe_dataset(ds: Optional[Input[Dataset]] = None) -> str:
+    if ds is None:
+        return "no dataset"
+    with open(ds.path, encoding="utf-8") as f:
+        return f.read()
+
+
+@dsl.component(base_image=IMAGE)
 def make_model(note: str, model: Output[Model]):
     with open(model.path, "w") as f:
         f.write("weights")
@@ -131,7 +139,8 @@ ARGV_SCRIPT = ("import json, sys; p = sys.argv[sys.argv.index('--out') + 1]; "
 
 
 @dsl.container_component
-def structured_args(x: str, out: OutputPath(str), ds: Output[Dataset], y: Optional[str] = None):
+def structured_args(x: str, src: Input[Dataset], out: OutputPath(str), ds: Output[Dataset],
+                    y: Optional[str] = None):
     return ContainerSpec(
         image=IMAGE,
         command=["python3", "-c", ARGV_SCRIPT],
@@ -139,6 +148,7 @@ def structured_args(x: str, out: OutputPath(str), ds: Output[Dataset], y: Option
             ConcatPlaceholder(["--x=", x, "@", ds.path]),
             IfPresentPlaceholder(input_name="y", then=["--y", y], else_=["--no-y"]),
             IfPresentPlaceholder(input_name="y", then=ConcatPlaceholder(["y=", y])),
+            IfPresentPlaceholder(input_name="src", then=["--src", src.path, src.uri]),
             "--out", out, "--uri", ds.uri, "--job", dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
         ])
 
@@ -237,6 +247,17 @@ def launch(tmp_path, component, inputs=None, metadata=None, env=None, keep_pip=F
         [sys.executable, "-c", LAUNCHER, json.dumps(spec, separators=(",", ":")), "--"]
         + encoded, env=full_env, capture_output=True, timeout=300)
     return Run(proc, spec, encoded)
+
+
+def place_input(name: str, content: str, optional: bool = False):
+    """A spec_edit that puts a file where Argo would place input artifact `name`."""
+    def edit(spec):
+        art = spec["inputs"]["artifacts"][name]
+        art["optional"] = optional
+        if content is not None:
+            Path(art["path"]).parent.mkdir(parents=True, exist_ok=True)
+            Path(art["path"]).write_text(content, encoding="utf-8")
+    return edit
 
 
 def assert_ok(run: Run):
@@ -370,32 +391,26 @@ def test_component_source_with_double_braces_travels_as_base64(tmp_path):
 
 def test_input_artifact_with_metadata(tmp_path):
     metadata = {"rows": 3, "note": "{{workflow.name}}", "nested": {"a": [1.5]}}
-    run_spec = {}
-
-    def place_file(spec):
-        path = Path(spec["inputs"]["artifacts"]["ds"]["path"])
-        path.parent.mkdir(parents=True)
-        path.write_text("a,b\n1,2\n", encoding="utf-8")
-        run_spec.update(spec)
-
     run = launch(tmp_path, read_dataset, metadata={"ds": wire.wire_value(metadata, "STRUCT")},
-                 spec_edit=place_file)
+                 spec_edit=place_input("ds", "a,b\n1,2\n"))
     assert_ok(run)
-    got = json.loads(run.value("Output"))
-    assert got == {"content": "a,b\n1,2\n", "metadata": metadata,
-                   "path": run_spec["inputs"]["artifacts"]["ds"]["path"],
-                   "uri": run_spec["inputs"]["artifacts"]["ds"]["path"]}
+    path = run.spec["inputs"]["artifacts"]["ds"]["path"]
+    assert json.loads(run.value("Output")) == {
+        "content": "a,b\n1,2\n", "metadata": metadata, "path": path, "uri": path}
 
 
 def test_input_artifact_without_metadata_variable_gets_empty_metadata(tmp_path):
-    def place_file(spec):
-        path = Path(spec["inputs"]["artifacts"]["ds"]["path"])
-        path.parent.mkdir(parents=True)
-        path.write_text("x", encoding="utf-8")
-
-    run = launch(tmp_path, read_dataset, spec_edit=place_file)
+    run = launch(tmp_path, read_dataset, metadata={"ds": wire.NONE},
+                 spec_edit=place_input("ds", "x"))
     assert_ok(run)
     assert json.loads(run.value("Output"))["metadata"] == {}
+
+
+@pytest.mark.parametrize("content, expected", [("rows", "rows"), (None, "no dataset")])
+def test_optional_input_artifact(tmp_path, content, expected):
+    run = launch(tmp_path, maybe_dataset, spec_edit=place_input("ds", content, optional=True))
+    assert_ok(run)
+    assert run.value("Output") == expected
 
 
 def test_output_artifact_file_and_metadata(tmp_path):
@@ -483,20 +498,23 @@ def test_bad_invocation_fails_with_exit_2(args):
 
 def test_concat_ifpresent_and_env_placeholders_when_present(tmp_path):
     y = "why {{x}} $(no)"
-    run = launch(tmp_path, structured_args, {"x": "ex", "y": wire.encode(y)})
+    run = launch(tmp_path, structured_args, {"x": "ex", "y": wire.encode(y)},
+                 spec_edit=place_input("src", "", optional=True))
     assert_ok(run)
     spec = run.spec
     ds_path = spec["outputs"]["artifacts"]["ds"]["path"]
+    src_path = spec["inputs"]["artifacts"]["src"]["path"]
     out_path = spec["outputs"]["parameters"]["out"]["path"]
     assert json.loads(wire.decode(run.output("out"))) == [
-        "--x=ex@" + ds_path, "--y", y, "y=" + y,
+        "--x=ex@" + ds_path, "--y", y, "y=" + y, "--src", src_path, src_path,
         "--out", out_path, "--uri", ds_path, "--job", "my-run-x1"]
     assert wire.decode_typed(Path(spec["outputs"]["artifacts"]["ds"]["metadataPath"])
                              .read_text(), "STRUCT") == {}
 
 
 def test_concat_ifpresent_when_absent(tmp_path):
-    run = launch(tmp_path, structured_args, {"x": "", "y": wire.NONE})
+    run = launch(tmp_path, structured_args, {"x": "", "y": wire.NONE},
+                 spec_edit=place_input("src", None, optional=True))
     assert_ok(run)
     spec = run.spec
     ds_path = spec["outputs"]["artifacts"]["ds"]["path"]
@@ -508,9 +526,21 @@ def test_concat_ifpresent_when_absent(tmp_path):
 
 def test_missing_env_placeholder_variable_fails_with_exit_2(tmp_path):
     run = launch(tmp_path, structured_args, {"x": "", "y": wire.NONE},
-                 env={"KFP2ARGO_JOB_NAME": ""}, spec_edit=lambda spec: spec["env"].update(
+                 spec_edit=lambda spec: spec["env"].update(
                      {dsl.PIPELINE_JOB_NAME_PLACEHOLDER: "KFP2ARGO_NOT_SET"}))
     assert_launcher_error(run, "KFP2ARGO_NOT_SET")
+
+
+def test_spec_may_travel_as_base64(tmp_path):
+    comp_spec, argv = compile_component(to_str, tmp_path)
+    spec = build_spec(comp_spec, tmp_path / "kfp2argo")
+    env = dict(base_env(), KFP2ARGO_IN_0="ok")
+    spec_arg = "base64:" + base64.b64encode(json.dumps(spec).encode()).decode()
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, spec_arg, "--"]
+                          + [wire.encode_launcher_arg(a) for a in drop_pip_stage(argv)],
+                          env=env, capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert Path(spec["outputs"]["parameters"]["Output"]["path"]).read_text() == "ok"
 
 
 def test_full_sdk_command_with_pip_stage(tmp_path):

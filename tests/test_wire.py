@@ -149,6 +149,14 @@ def test_is_argo_inert(text, inert):
     assert wire.is_argo_inert(text) is inert
 
 
+@pytest.mark.parametrize("text, inert", INERTNESS_CASES)
+def test_tags_inert_is_the_tag_part_of_the_rule(text, inert):
+    unsafe = any(ord(ch) < 0x20 and ch not in "\b\t\n\f\r" or ord(ch) == 0x7F or ord(ch) > 0xFFFF
+                 for ch in text)
+    assert wire.tags_inert(text) is (inert or unsafe)
+    assert wire.tags_inert(text + " {{=x}}") is False
+
+
 # ---- encode / decode ----
 
 HARD_STRINGS = [
@@ -383,7 +391,8 @@ GO_ARGO = textwrap.dedent("""\
     \t"resourcesDuration.cpu"}
 
     func main() {
-    \tctx := logging.WithLogger(context.Background(), logging.NewSlogLogger(logging.Error, logging.JSON))
+    \tlogger := logging.NewSlogLogger(logging.Error, logging.JSON)
+    \tctx := logging.WithLogger(context.Background(), logger)
     \tin := bufio.NewScanner(os.Stdin)
     \tin.Buffer(make([]byte, 1<<20), 1<<24)
     \tfor in.Scan() {
@@ -404,7 +413,7 @@ GO_ARGO = textwrap.dedent("""\
     \t\tout2, err2 := template.Replace(ctx, `{"env":"{{inputs.parameters.x}}"}`, m, true)
     \t\tvar got map[string]string
     \t\tcarried := err2 == nil && json.Unmarshal([]byte(out2), &got) == nil && got["env"] == s
-    \t\tfmt.Println(unchanged && carried)
+    \t\tfmt.Println(unchanged, carried)
     \t}
     }
     """)
@@ -432,10 +441,12 @@ def test_inertness_matches_argo_templating(tmp_path):
     proc = subprocess.run(["go", "run", "."], cwd=tmp_path, input=lines, capture_output=True,
                           text=True, env=env, timeout=1200)
     assert proc.returncode == 0, proc.stderr
-    argo_keeps = [line == "true" for line in proc.stdout.splitlines()]
-    assert len(argo_keeps) == 2 * len(texts)
-    for text, kept in zip(texts, argo_keeps):
-        if wire.is_argo_inert(text):
-            assert kept, repr(text)
-    assert all(argo_keeps[len(texts):])  # every wire text survives Argo
-    assert not all(argo_keeps[:len(texts)])  # and the corpus does hold texts Argo alters
+    results = [line.split() for line in proc.stdout.splitlines()]
+    assert len(results) == 2 * len(texts)
+    for text, (unchanged, carried) in zip(texts, results):
+        if wire.tags_inert(text):  # as literal text in a template
+            assert unchanged == "true", repr(text)
+        if wire.is_argo_inert(text):  # as a value, also spliced in through a tag
+            assert unchanged == carried == "true", repr(text)
+    assert all(r == ["true", "true"] for r in results[len(texts):])  # every wire text survives
+    assert ["false", "true"] in results and ["true", "false"] in results  # a telling corpus

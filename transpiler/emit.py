@@ -46,8 +46,17 @@ class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
     pass
 
 
+# YAML 1.1 booleans that PyYAML writes bare but Go's YAML reader (Kubernetes, Argo) reads as bool.
+_GO_YAML_BOOLEANS = frozenset({"y", "Y", "n", "N"})
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    if "\n" in value:
+        style: str | None = "|"
+    elif value in _GO_YAML_BOOLEANS:
+        style = "'"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -88,8 +97,8 @@ def _group(value: Any) -> int:
 def to_yaml(document: dict[str, Any]) -> str:
     """Deterministic YAML text of an already ordered document.
 
-    >>> print(to_yaml({"name": "a", "script": "line 1\\nline 2\\n"}), end="")
-    name: a
+    >>> print(to_yaml({"name": "y", "script": "line 1\\nline 2\\n"}), end="")
+    name: 'y'
     script: |
       line 1
       line 2

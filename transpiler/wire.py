@@ -202,23 +202,36 @@ def _breaks_argo_json(ch: str) -> bool:
 
 
 def is_argo_inert(text: str) -> bool:
-    """Whether no Argo templating pass can change ``text`` or fail on it.
+    """Whether Argo can carry ``text`` as a parameter value without changing it or failing.
 
-    The text is inert when it holds no character that Argo's substitution re-quotes into
-    invalid JSON (see ``docs/runtime-contract.md``), every ``{{`` is closed by a later ``}}``
-    (Argo pairs each ``{{`` with the first ``}}`` after it), no tag (the text between them)
-    contains ``{{`` (Argo resolves a nested tag), and no tag, stripped of white space, starts
-    with ``=`` (an expression) or with one of :data:`ARGO_VARIABLE_ROOTS`.
+    A value is inert when its tags are inert (:func:`tags_inert`) and it holds no character
+    that Argo re-quotes into invalid JSON when it splices the value into a template through a
+    tag (``{{inputs.parameters.x}}``, ``{{tasks.t.outputs.parameters.p}}``): C0 controls other
+    than \\b \\t \\n \\f \\r, DEL, and (conservatively) every character outside the Basic
+    Multilingual Plane. See ``docs/runtime-contract.md``.
 
     >>> is_argo_inert("{{x}}"), is_argo_inert("{{$.inputs.parameters['p']}}")
     (True, True)
     >>> is_argo_inert("{{ workflow.name }}"), is_argo_inert("{{=1}}"), is_argo_inert("a{{b")
     (False, False, False)
-    >>> is_argo_inert("bell\\a")
-    False
+    >>> is_argo_inert("bell\\a"), is_argo_inert("\\U0001F600")
+    (False, False)
     """
-    if any(_breaks_argo_json(ch) for ch in text):
-        return False
+    return not any(_breaks_argo_json(ch) for ch in text) and tags_inert(text)
+
+
+def tags_inert(text: str) -> bool:
+    """Whether Argo's templating leaves ``text`` unchanged where it sits in a manifest.
+
+    This is the tag part of :func:`is_argo_inert`, enough for text written into a template
+    as is (a command or argv element), which Argo never re-quotes. Argo pairs each ``{{``
+    with the first ``}}`` after it; the text is inert when every ``{{`` is closed, no tag (the
+    text between them) contains ``{{`` (Argo resolves a nested tag), and no tag, stripped of
+    white space, starts with ``=`` (an expression) or one of :data:`ARGO_VARIABLE_ROOTS`.
+
+    >>> tags_inert("{{x}} é \\a \\U0001F600"), tags_inert("{{item}}"), tags_inert("}}{{")
+    (True, False, False)
+    """
     pos = 0
     while True:
         start = text.find("{{", pos)

@@ -148,14 +148,15 @@ func validateCRD(ctx context.Context, kind string, obj map[string]any) ([]string
 	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, u.UnstructuredContent(), v.schemaValidator)...)
 	errs = append(errs, schemaobjectmeta.Validate(nil, u.Object, v.structural, false)...)
 	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, v.structural, u.Object)...)
-	if blocking(errs) {
-		errs = append(errs, field.Invalid(nil, nil, "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"))
-	} else {
+	if !blocking(errs) {
 		celErrs, _ := v.cel.Validate(ctx, nil, v.structural, u.Object, nil, celconfig.RuntimeCELCostBudget)
 		errs = append(errs, celErrs...)
 	}
 	for _, e := range errs {
 		problems = append(problems, e.Error())
+	}
+	if blocking(errs) {
+		problems = append(problems, "some validation rules (x-kubernetes-validations) were not checked because the object was invalid; correct the existing errors to complete validation")
 	}
 	return problems, nil
 }

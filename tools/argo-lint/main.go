@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -50,18 +51,44 @@ var yamlSeparator = regexp.MustCompile(`\n---`)
 // lintErr matches the "in <object>: " prefix that cmd/argo/lint puts on each error.
 var lintErr = regexp.MustCompile(`(?s)^in "(.*)" \(([A-Za-z]+)\): (.*)$`)
 
-type problem struct{ obj, msg string }
-
+// report collects problems per file and prints them in the order the files were walked:
+// argo lint's problems first, then the harness's own (duplicate keys, invalid YAML, CRD).
 type report struct {
-	order    []string
-	problems map[string][]problem
+	files []string            // walk order
+	lint  map[string][]string // file -> "KIND/NAME: MESSAGE"
+	own   map[string][]string // same, from the harness's own checks
+	extra []string            // problems not tied to a walked file
+}
+
+func newReport() *report {
+	return &report{lint: map[string][]string{}, own: map[string][]string{}}
 }
 
 func (r *report) add(file, obj, msg string) {
-	if _, ok := r.problems[file]; !ok {
-		r.order = append(r.order, file)
+	r.own[file] = append(r.own[file], obj+": "+oneLine(msg))
+}
+
+func (r *report) lines() []string {
+	var out []string
+	for _, f := range r.files {
+		for _, p := range append(r.lint[f], r.own[f]...) {
+			out = append(out, f+": "+p)
+		}
 	}
-	r.problems[file] = append(r.problems[file], problem{obj, oneLine(msg)})
+	seen := map[string]bool{}
+	for _, f := range r.files {
+		seen[f] = true
+	}
+	for _, m := range []map[string][]string{r.lint, r.own} {
+		for f, ps := range m {
+			if !seen[f] {
+				for _, p := range ps {
+					out = append(out, f+": "+p)
+				}
+			}
+		}
+	}
+	return append(out, r.extra...)
 }
 
 func oneLine(s string) string {
@@ -70,11 +97,16 @@ func oneLine(s string) string {
 
 func main() {
 	verbose := flag.Bool("v", false, "log Argo's debug messages to stderr")
+	version := flag.Bool("version", false, "print the versions of the Argo and Kubernetes modules built in, and exit")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: argo-lint [-v] PATH...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *version {
+		printVersions()
+		return
+	}
 	if flag.NArg() == 0 {
 		flag.Usage()
 		os.Exit(2)
@@ -87,26 +119,42 @@ func main() {
 	}
 	ctx := logging.WithLogger(context.Background(), logger)
 
-	rep := &report{problems: map[string][]problem{}}
+	rep := newReport()
 	n, err := run(ctx, flag.Args(), rep)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "argo-lint:", err)
 		os.Exit(2)
 	}
 	if n == 0 {
-		rep.add("argo-lint", "-", "found nothing to lint in the specified paths (no Workflow, WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow)")
+		// argo lint fails when it found nothing to lint, too.
+		rep.extra = append(rep.extra, "argo-lint: -: found nothing to lint in the specified paths (no Workflow, WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow)")
 	}
+	lines := rep.lines()
 	var out bytes.Buffer
-	count := 0
-	for _, f := range rep.order {
-		for _, p := range rep.problems[f] {
-			fmt.Fprintf(&out, "%s: %s: %s\n", f, p.obj, p.msg)
-			count++
-		}
+	for _, l := range lines {
+		out.WriteString(l + "\n")
 	}
 	os.Stdout.Write(out.Bytes())
-	if count > 0 {
+	if len(lines) > 0 {
 		os.Exit(1)
+	}
+}
+
+// printVersions prints "module version" for the modules whose code does the checking.
+func printVersions() {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		fmt.Println("unknown")
+		return
+	}
+	for _, m := range info.Deps {
+		switch m.Path {
+		case "github.com/argoproj/argo-workflows/v4", "k8s.io/apiextensions-apiserver":
+			if m.Replace != nil {
+				m = m.Replace
+			}
+			fmt.Println(m.Path, m.Version)
+		}
 	}
 }
 
@@ -122,6 +170,7 @@ func run(ctx context.Context, paths []string, rep *report) (int, error) {
 	objects := 0
 	for _, p := range paths {
 		err := fileutil.WalkManifests(ctx, p, func(path string, data []byte) error {
+			rep.files = append(rep.files, path)
 			docs, loadable, err := checkFile(ctx, path, data, rep)
 			if err != nil {
 				return err
@@ -179,24 +228,15 @@ func run(ctx context.Context, paths []string, rep *report) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	lintProblems := &report{problems: map[string][]problem{}}
 	for _, r := range res.Results {
 		for _, e := range r.Errs {
 			obj, msg := "-", e.Error()
 			if m := lintErr.FindStringSubmatch(msg); m != nil {
 				obj, msg = m[2]+"/"+m[1], m[3]
 			}
-			lintProblems.add(r.File, obj, msg)
+			rep.lint[r.File] = append(rep.lint[r.File], obj+": "+oneLine(msg))
 		}
 	}
-	// Lint problems first, then ours, file by file.
-	for _, f := range rep.order {
-		if _, ok := lintProblems.problems[f]; !ok {
-			lintProblems.order = append(lintProblems.order, f)
-		}
-		lintProblems.problems[f] = append(lintProblems.problems[f], rep.problems[f]...)
-	}
-	*rep = *lintProblems
 	return objects, nil
 }
 

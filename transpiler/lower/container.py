@@ -158,7 +158,7 @@ def _container(
 
 
 def _literal(ctx: Context, text: str, at: str) -> str:
-    if not wire.is_argo_inert(text):
+    if not wire.tags_inert(text):
         ctx.unsupported(MSG_LITERAL_TAG, at)
     return text
 

@@ -8,17 +8,15 @@ this module writes the compile-time half: the spec, the encoded argv and the env
 
 from __future__ import annotations
 
-import base64
 import json
 from functools import lru_cache
 
 from hera.workflows import models as m
 
-from transpiler import argo_expr, data, ir, names, placeholders
+from transpiler import argo_expr, data, ir, names, placeholders, wire
 from transpiler.lower import io
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 
-BASE64_PREFIX = "base64:"
 
 
 @lru_cache(maxsize=1)
@@ -28,19 +26,6 @@ def launcher_source() -> str:
     if "{{" in source:
         raise RuntimeError("templates/launcher.py must not contain '{{'")
     return source
-
-
-def encode_argv_element(element: str) -> str:
-    """An argv element as the launcher receives it: base64 when Argo could read it.
-
-    >>> encode_argv_element("python3")
-    'python3'
-    >>> encode_argv_element("{{$}}")
-    'base64:e3skfX0='
-    """
-    if "{{" in element or element.startswith(BASE64_PREFIX):
-        return BASE64_PREFIX + base64.b64encode(element.encode("utf-8")).decode("ascii")
-    return element
 
 
 def input_env(name: str) -> str:
@@ -70,7 +55,7 @@ def invocation(
             placeholder_env[ref.text] = variable
             env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref, executor.pointer, in_template=True)))
     spec = _spec(component, placeholder_env)
-    args = [spec, "--"] + [encode_argv_element(e) for e in executor.argv]
+    args = [spec, "--"] + [wire.encode_launcher_arg(e) for e in executor.argv]
     return ["python3", "-c", launcher_source()], args, env
 
 
@@ -84,6 +69,7 @@ def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:
                     "schemaTitle": a.schema_title,
                     "schemaVersion": a.schema_version,
                     "metadataEnv": metadata_env(a.name),
+                    **({"optional": True} if a.optional else {}),
                 }
                 for a in component.inputs.artifacts
             },
