@@ -23,6 +23,10 @@ MSG_LITERAL_TAG = (
     "Remove the braces or pass the text as a pipeline parameter"
 )
 MSG_RESOURCE_FACTOR = "backoffFactor {factor} is not a whole number; Argo's retryStrategy.backoff.factor is an integer"
+MSG_ACCELERATOR = (
+    "Accelerator type {kind!r} has no Kubernetes resource name. Use a resource name such as "
+    "nvidia.com/gpu or amd.com/gpu, or an NVIDIA_* type"
+)
 MSG_UNBOUND_INPUT = "Input {name!r} is used in the command line but no task supplies it and it has no default"
 
 
@@ -66,6 +70,7 @@ def if_present_inputs(executor: ir.ContainerSpec) -> frozenset[str]:
 def lower_container(ctx: Context, component: ir.Component, variant: Variant, name: str) -> m.Template:
     executor = ctx.pipeline.executors[component.executor or ""]
     python = placeholders.is_python_component(executor.argv)
+    _check_accelerator(ctx, executor.resources)
     inputs = _inputs(component, python)
     if _uses_task_name(executor):
         inputs = inputs or m.Inputs()
@@ -74,7 +79,7 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
         name=name,
         inputs=inputs,
         outputs=_outputs(component, python),
-        metadata=_metadata(variant),
+        metadata=_metadata(variant, _accelerator_annotation(executor)),
         container=_container(ctx, component, executor, variant, python),
         volumes=[io.outputs_volume()] if _needs_outputs_volume(component, python) else None,
         retry_strategy=_retry_strategy(ctx, variant.retry),
@@ -130,10 +135,10 @@ def _needs_outputs_volume(component: ir.Component, python: bool) -> bool:
     return python or bool(component.outputs.parameters or component.outputs.artifacts)
 
 
-def _metadata(variant: Variant) -> m.Metadata | None:
-    if not variant.enable_cache:
-        return None
-    return m.Metadata(annotations={"kfp2argo.io/kfp-enable-cache": "true"})
+def _metadata(variant: Variant, annotations: dict[str, str]) -> m.Metadata | None:
+    if variant.enable_cache:
+        annotations = {**annotations, "kfp2argo.io/kfp-enable-cache": "true"}
+    return m.Metadata(annotations=annotations) if annotations else None
 
 
 def _container(
@@ -247,9 +252,29 @@ def _resources(resources: ir.Resources) -> m.ResourceRequirements | None:
 
 
 def _accelerator(resources: ir.Resources) -> tuple[str, str] | None:
-    if not resources.accelerator_type or not resources.accelerator_count:
+    """(resource name, count). A Vertex-style type such as ``NVIDIA_TESLA_T4`` is an NVIDIA GPU
+    (``nvidia.com/gpu``); the type itself is recorded as an annotation, not a node selector,
+    because node labels for GPU models differ between clusters."""
+    kind, count = resources.accelerator_type, resources.accelerator_count
+    if not kind or not count:
         return None
-    return resources.accelerator_type, resources.accelerator_count
+    if kind.startswith("NVIDIA_"):
+        return "nvidia.com/gpu", count
+    return kind, count
+
+
+def _accelerator_annotation(executor: ir.ContainerSpec) -> dict[str, str]:
+    kind = executor.resources.accelerator_type
+    if kind and kind.startswith("NVIDIA_"):
+        return {"kfp2argo.io/accelerator-type": kind}
+    return {}
+
+
+def _check_accelerator(ctx: Context, resources: ir.Resources) -> None:
+    kind = resources.accelerator_type
+    if kind and resources.accelerator_count and "/" not in kind and not kind.startswith("NVIDIA_"):
+        if not placeholders.PLACEHOLDER.search(kind):
+            ctx.unsupported(MSG_ACCELERATOR.format(kind=kind), resources.pointer + "/accelerator")
 
 
 def _pod_spec_patch(ctx: Context, component: ir.Component, executor: ir.ContainerSpec) -> str | None:
