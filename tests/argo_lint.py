@@ -27,6 +27,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOL_DIR = REPO_ROOT / "tools" / "argo-lint"
 BUILD_SCRIPT = TOOL_DIR / "build.sh"
@@ -71,19 +76,28 @@ def harness_path() -> Path | None:
         )
         _harness = None
         return None
-    proc = subprocess.run(
-        ["sh", str(BUILD_SCRIPT)],
-        cwd=TOOL_DIR,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-    )
+    proc = _build()
     if proc.returncode != 0 or not BINARY.is_file():
         raise HarnessError(
             f"tools/argo-lint/build.sh failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
         )
     _harness = BINARY
     return BINARY
+
+
+def _build() -> subprocess.CompletedProcess[str]:
+    # Serialise builds (e.g. pytest-xdist workers) on a lock file next to the binary.
+    BINARY.parent.mkdir(parents=True, exist_ok=True)
+    with open(BINARY.parent / ".build.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.run(
+            ["sh", str(BUILD_SCRIPT)],
+            cwd=TOOL_DIR,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+        )
 
 
 def require_harness() -> Path:

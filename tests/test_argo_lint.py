@@ -29,6 +29,10 @@ CASE_FILES = sorted(CASES.glob("*.yaml"))
 
 _EXPECT = re.compile(r"^#\s*expect:\s*(.+?)\s*$")
 _CLEAN = re.compile(r"^#\s*expect-clean\s*$")
+# "KIND/NAME: MESSAGE", or "document #N: invalid YAML: ..." for a document that is not YAML.
+OBJECT_PROBLEM = re.compile(
+    r"^((Workflow|WorkflowTemplate|ClusterWorkflowTemplate|CronWorkflow)/\S.*?|document #\d+): \S"
+)
 _FAILURE = re.compile(r"^(?P<file>[^\s:]+):\s*(?:\[argo<(?P<below>\d+\.\d+)\]\s*)?(?P<reason>.+)$")
 
 
@@ -82,7 +86,7 @@ def test_problem_line_format() -> None:
     for file, problems in _case_problems().items():
         assert Path(file).parent == CASES, file
         for problem in problems:
-            assert re.match(r"^(Workflow|WorkflowTemplate|ClusterWorkflowTemplate|CronWorkflow)/\S.*?: \S", problem), problem
+            assert re.match(OBJECT_PROBLEM, problem), problem
 
 
 # --- Argo's examples --------------------------------------------------------------------

@@ -37,4 +37,4 @@ if [ "$fresh" = no ] || [ "$(cat crds/.stamp 2>/dev/null)" != "$stamp" ]; then
 fi
 
 mkdir -p bin
-go build -buildvcs=false -o bin/argo-lint .
+go build -buildvcs=false -ldflags="-s -w" -o bin/argo-lint .

@@ -9,9 +9,10 @@
 // workflowTemplateRef/templateRef. Documents of other kinds (ConfigMap, PVC,
 // WorkflowEventBinding, ...) are skipped.
 //
-// Output: one line per problem, "FILE: KIND/NAME: MESSAGE"; CRD problems have a message
-// starting with "CRD: ". Exit status 0 when there is no problem, 1 when there is one, 2 on a
-// usage or internal error.
+// Output: one line per problem, "FILE: KIND/NAME: MESSAGE", where NAME is metadata.name, else
+// metadata.generateName, else "object #N". Messages of the CRD check start with "CRD: ". A
+// document that is not YAML at all is reported as "FILE: document #N: invalid YAML: ...".
+// Exit status: 0 when there is no problem, 1 when there is one, 2 on a usage or internal error.
 package main
 
 import (
@@ -20,9 +21,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -80,9 +83,9 @@ func (r *report) lines() []string {
 		seen[f] = true
 	}
 	for _, m := range []map[string][]string{r.lint, r.own} {
-		for f, ps := range m {
+		for _, f := range slices.Sorted(maps.Keys(m)) {
 			if !seen[f] {
-				for _, p := range ps {
+				for _, p := range m[f] {
 					out = append(out, f+": "+p)
 				}
 			}
@@ -125,7 +128,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "argo-lint:", err)
 		os.Exit(2)
 	}
-	if n == 0 {
+	if n == 0 && len(rep.lines()) == 0 {
 		// argo lint fails when it found nothing to lint, too.
 		rep.extra = append(rep.extra, "argo-lint: -: found nothing to lint in the specified paths (no Workflow, WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow)")
 	}
@@ -166,7 +169,7 @@ func run(ctx context.Context, paths []string, rep *report) (int, error) {
 	// parser drops such a document silently) and the CRD schema. It also picks the files the
 	// offline client can load.
 	var offlineFiles []string
-	templates := map[string]string{} // "namespace/name" or "cluster//name" -> file
+	templates := map[string]string{} // "namespace/name" or "(cluster)/name" -> file
 	objects := 0
 	for _, p := range paths {
 		err := fileutil.WalkManifests(ctx, p, func(path string, data []byte) error {
@@ -262,12 +265,17 @@ func checkFile(ctx context.Context, path string, data []byte, rep *report) ([]do
 	}
 	var docs []document
 	for i, text := range texts {
-		un := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(text, &un.Object); err != nil {
+		var generic any
+		if err := yaml.Unmarshal(text, &generic); err != nil {
 			rep.add(path, fmt.Sprintf("document #%d", i+1), "invalid YAML: "+err.Error())
 			loadable = false
 			continue
 		}
+		m, ok := generic.(map[string]any)
+		if !ok {
+			continue // not a Kubernetes object
+		}
+		un := &unstructured.Unstructured{Object: m}
 		kind := un.GetKind()
 		if !lintedKinds[kind] {
 			continue
