@@ -142,7 +142,7 @@ def parameter_overrides(source: Source, pipeline: Any, options: Any) -> dict[str
             problems.append(Diagnostic(MSG_UNKNOWN_PARAMETER.format(name=name, known=known), "", "-p"))
             continue
         try:
-            overrides[name] = wire.wire_value(wire.decode_typed(wire.encode(text), declared[name].type), declared[name].type)
+            overrides[name] = wire.wire_value(wire.parse_text(text, declared[name].type), declared[name].type)
         except ValueError as err:
             problems.append(Diagnostic(MSG_BAD_VALUE.format(value=text, name=name, type=declared[name].type, problem=err), "", "-p"))
     if problems:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from transpiler.errors import Diagnostic, LoadError
+from transpiler.errors import Diagnostic, LoadError, escape_pointer_token
 
 try:  # libyaml's C parser; PyYAML falls back to pure Python without it
     from yaml import CSafeLoader as _Loader
@@ -176,7 +176,7 @@ def _to_python(root: Any, file: str) -> Any:
                 raise _fail(file, MSG_NON_STRING_KEY.format(kind=kind), mark.line + 1, mark.column + 1, pointer)
             if key in result:
                 raise _fail(file, MSG_DUPLICATE_KEY.format(key=key), mark.line + 1, mark.column + 1, pointer)
-            result[key] = convert(value_node, f"{pointer}/{_escape(key)}")
+            result[key] = convert(value_node, f"{pointer}/{escape_pointer_token(key)}")
         return result
 
     try:
@@ -244,10 +244,6 @@ def _kind(value: Any) -> str:
 def _locate_key(node: Any, key: str) -> tuple[int | None, int | None]:
     child = _child_node(node, key)
     return (child.start_mark.line + 1, child.start_mark.column + 1) if child is not None else (None, None)
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def _pointer_tokens(pointer: str) -> list[str]:

@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any
 
 from transpiler import ir
-from transpiler.errors import Diagnostic, UnsupportedFeature, pointer
+from transpiler.errors import Diagnostic, UnsupportedFeature, escape_pointer_token, pointer
 from transpiler.load import Source
 
 MSG_NOT_YET = "{feature} is not supported yet. kfp2argo {advice}"
@@ -108,12 +108,12 @@ class _Parser:
                 type=p.get("parameterType", "STRING"),
                 default=p.get("defaultValue", ir.MISSING),
                 optional=bool(p.get("isOptional", False)),
-                pointer=pointer(*_tokens(at), "parameters", name),
+                pointer=f"{at}/parameters/{escape_pointer_token(name)}",
             )
             for name, p in sorted(body.get("parameters", {}).items())
         )
         artifacts = tuple(
-            self.artifact_def(name, a, pointer(*_tokens(at), "artifacts", name))
+            self.artifact_def(name, a, f"{at}/artifacts/{escape_pointer_token(name)}")
             for name, a in sorted(body.get("artifacts", {}).items())
         )
         return ir.Interface(parameters, artifacts)
@@ -133,12 +133,12 @@ class _Parser:
 
     def dag(self, body: dict[str, Any], at: str) -> ir.Dag:
         tasks = tuple(
-            self.task(name, t, f"{at}/tasks/{_escape(name)}") for name, t in sorted(body.get("tasks", {}).items())
+            self.task(name, t, f"{at}/tasks/{escape_pointer_token(name)}") for name, t in sorted(body.get("tasks", {}).items())
         )
         outputs = body.get("outputs", {})
         parameter_outputs = []
         for name, out in sorted(outputs.get("parameters", {}).items()):
-            out_at = f"{at}/outputs/parameters/{_escape(name)}"
+            out_at = f"{at}/outputs/parameters/{escape_pointer_token(name)}"
             if "valueFromOneof" in out:
                 self.not_yet("dsl.OneOf (a DAG output taken from whichever branch ran)", out_at + "/valueFromOneof")
                 continue
@@ -148,7 +148,7 @@ class _Parser:
             )
         artifact_outputs = []
         for name, out in sorted(outputs.get("artifacts", {}).items()):
-            out_at = f"{at}/outputs/artifacts/{_escape(name)}"
+            out_at = f"{at}/outputs/artifacts/{escape_pointer_token(name)}"
             selectors = out.get("artifactSelectors", [])
             if len(selectors) != 1:
                 self.not_yet("dsl.OneOf over artifacts (several artifact selectors)", out_at + "/artifactSelectors")
@@ -165,11 +165,11 @@ class _Parser:
         inputs = body.get("inputs", {})
         parameters = []
         for input_name, binding in sorted(inputs.get("parameters", {}).items()):
-            parsed = self.parameter_binding(input_name, binding, f"{at}/inputs/parameters/{_escape(input_name)}")
+            parsed = self.parameter_binding(input_name, binding, f"{at}/inputs/parameters/{escape_pointer_token(input_name)}")
             if parsed is not None:
                 parameters.append(parsed)
         artifacts = [
-            self.artifact_binding(input_name, binding, f"{at}/inputs/artifacts/{_escape(input_name)}")
+            self.artifact_binding(input_name, binding, f"{at}/inputs/artifacts/{escape_pointer_token(input_name)}")
             for input_name, binding in sorted(inputs.get("artifacts", {}).items())
         ]
         return ir.Task(
@@ -303,11 +303,3 @@ def _memory(value: Any) -> str | None:
         if size % factor == 0:
             return f"{size // factor}{unit}"
     return str(size)
-
-
-def _tokens(at: str) -> list[str]:
-    return [t.replace("~1", "/").replace("~0", "~") for t in at.split("/")[1:]] if at else []
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")

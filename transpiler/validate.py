@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Iterator
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Iterator
 
 from transpiler import data
 from transpiler.errors import Diagnostic, InputSchemaError, pointer
@@ -33,8 +31,14 @@ def _schema() -> dict[str, Any]:
     return json.loads(data.read_text("schemas", "pipeline_spec.schema.json"))
 
 
+if TYPE_CHECKING:
+    import jsonschema
+
+
 @lru_cache(maxsize=4)
 def _validator(definition: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # imported on first use: `kfp2argo --version` does not need it
+
     schema = dict(_schema())
     schema["$ref"] = f"#/$defs/{definition}"
     return jsonschema.Draft202012Validator(schema)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from hera.workflows import models as m
 
-from transpiler import ir, names, wire
+from transpiler import ir, names
 from transpiler.errors import UnsupportedFeature
 from transpiler.load import Source
+from transpiler.lower import io
 from transpiler.lower.container import lower_container
 from transpiler.lower.context import Context, Options
 from transpiler.lower.dag import lower_dag
@@ -67,10 +68,6 @@ def _metadata(pipeline: ir.Pipeline, options: Options) -> m.ObjectMeta:
 def _arguments(pipeline: ir.Pipeline, overrides: dict[str, str]) -> m.Arguments | None:
     parameters = []
     for parameter in pipeline.root.inputs.parameters:
-        value = overrides.get(parameter.name)
-        if value is None and parameter.default is not ir.MISSING and parameter.default is not None:
-            value = wire.wire_value(parameter.default, parameter.type)
-        if value is None and parameter.optional:
-            value = wire.NONE
+        value = overrides.get(parameter.name, io.parameter_default(parameter))
         parameters.append(m.Parameter(name=names.parameter_name(parameter.name), value=value))
     return m.Arguments(parameters=parameters) if parameters else None

@@ -22,12 +22,11 @@ MSG_LITERAL_TAG = (
     "This argv text contains {{{{ which Argo's templating would read (Argo has no escape syntax). "
     "Remove the braces or pass the text as a pipeline parameter"
 )
-MSG_RESOURCE_FACTOR = "backoffFactor {factor} is not a whole number; Argo's retryStrategy.backoff.factor is an integer"
+MSG_BACKOFF_FACTOR = "backoffFactor {factor} is not a whole number; Argo's retryStrategy.backoff.factor is an integer"
 MSG_ACCELERATOR = (
     "Accelerator type {kind!r} has no Kubernetes resource name. Use a resource name such as "
     "nvidia.com/gpu or amd.com/gpu, or an NVIDIA_* type"
 )
-MSG_UNBOUND_INPUT = "Input {name!r} is used in the command line but no task supplies it and it has no default"
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
     python = placeholders.is_python_component(executor.argv)
     _check_accelerator(ctx, executor.resources)
     inputs = _inputs(component, python)
-    if _uses_task_name(executor):
+    if uses_task_name(executor):
         inputs = inputs or m.Inputs()
         inputs.parameters = (inputs.parameters or []) + [m.Parameter(name=TASK_NAME_PARAMETER)]
     template = m.Template(
@@ -88,7 +87,8 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
     return template
 
 
-def _uses_task_name(executor: ir.ContainerSpec) -> bool:
+def uses_task_name(executor: ir.ContainerSpec) -> bool:
+    """Whether the executor's argv uses ``{{$.pipeline_task_name}}`` (a per-task template input)."""
     return any(
         isinstance(ref, placeholders.NamedRef) and ref.name == "pipeline_task_name"
         for ref in placeholders.references(executor.argv)
@@ -97,7 +97,7 @@ def _uses_task_name(executor: ir.ContainerSpec) -> bool:
 
 def _inputs(component: ir.Component, python: bool) -> m.Inputs | None:
     parameters = [
-        m.Parameter(name=names.parameter_name(p.name), default=_default_wire(p)) for p in component.inputs.parameters
+        m.Parameter(name=names.parameter_name(p.name), default=io.parameter_default(p)) for p in component.inputs.parameters
     ]
     artifacts = [io.input_artifact(a) for a in component.inputs.artifacts]
     if python:
@@ -105,14 +105,6 @@ def _inputs(component: ir.Component, python: bool) -> m.Inputs | None:
             m.Parameter(name=io.metadata_parameter(a.name), default=io.EMPTY_METADATA) for a in component.inputs.artifacts
         ]
     return m.Inputs(parameters=parameters or None, artifacts=artifacts or None) if parameters or artifacts else None
-
-
-def _default_wire(parameter: ir.ParameterDef) -> str | None:
-    if parameter.default is not ir.MISSING and parameter.default is not None:
-        return wire.wire_value(parameter.default, parameter.type)
-    if parameter.optional:
-        return wire.NONE
-    return None
 
 
 def _outputs(component: ir.Component, python: bool) -> m.Outputs | None:
@@ -213,7 +205,7 @@ class _Resolver:
 
     def reference(self, ref: placeholders.Ref, at: str) -> str:
         if isinstance(ref, placeholders.NamedRef):
-            return self.ctx.job_placeholder(ref, at, in_template=True)
+            return self.ctx.job_placeholder(ref, at)
         if ref.side == "inputs" and ref.kind == "parameters" and ref.attr == "":
             parameter = self.component.inputs.parameter(ref.name)
             if parameter is not None:
@@ -311,7 +303,7 @@ def _retry_strategy(ctx: Context, retry: ir.RetryPolicy | None) -> m.RetryStrate
     if retry.backoff_duration or retry.backoff_max_duration or retry.backoff_factor:
         factor = retry.backoff_factor
         if factor is not None and float(factor) != int(float(factor)):
-            ctx.unsupported(MSG_RESOURCE_FACTOR.format(factor=factor), retry.pointer + "/backoffFactor")
+            ctx.unsupported(MSG_BACKOFF_FACTOR.format(factor=factor), retry.pointer + "/backoffFactor")
         backoff = m.Backoff(
             duration=retry.backoff_duration or "0s",
             factor=m.IntOrString(str(int(float(factor)))) if factor else None,

@@ -56,9 +56,8 @@ class Context:
     def unsupported(self, message: str, at: str) -> None:
         self.diagnostics.append(self.source.spec_diagnostic(message, at))
 
-    def job_placeholder(self, ref: placeholders.NamedRef, at: str, in_template: bool) -> str:
+    def job_placeholder(self, ref: placeholders.NamedRef, at: str) -> str:
         """Argo text for a job or task placeholder such as ``{{$.pipeline_job_name}}``."""
-        del in_template
         given = dict(self.options.placeholder_values)
         if ref.name in given:
             return given[ref.name]

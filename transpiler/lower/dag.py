@@ -34,7 +34,7 @@ def lower_dag(ctx: Context, component: ir.Component, plan: Plan) -> m.Template:
 
 def _inputs(component: ir.Component) -> m.Inputs | None:
     parameters = [
-        m.Parameter(name=names.parameter_name(p.name), default=_default(p)) for p in component.inputs.parameters
+        m.Parameter(name=names.parameter_name(p.name), default=io.parameter_default(p)) for p in component.inputs.parameters
     ]
     parameters += [
         m.Parameter(name=io.metadata_parameter(a.name), default=io.EMPTY_METADATA) for a in component.inputs.artifacts
@@ -46,12 +46,6 @@ def _inputs(component: ir.Component) -> m.Inputs | None:
     if not parameters and not artifacts:
         return None
     return m.Inputs(parameters=parameters or None, artifacts=artifacts or None)
-
-
-def _default(parameter: ir.ParameterDef) -> str | None:
-    if parameter.default is not ir.MISSING and parameter.default is not None:
-        return wire.wire_value(parameter.default, parameter.type)
-    return wire.NONE if parameter.optional else None
 
 
 def _outputs(component: ir.Component, task_names: dict[str, str]) -> m.Outputs | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hera.workflows import models as m
 
-from transpiler import ir, names
+from transpiler import ir, names, wire
 
 ROOT = "/kfp2argo"
 OUTPUTS_ROOT = f"{ROOT}/outputs"
@@ -37,6 +37,16 @@ def metadata_path(name: str) -> str:
 def metadata_parameter(artifact: str) -> str:
     """The Argo parameter that carries an artifact's KFP metadata (wire-encoded JSON)."""
     return METADATA_PREFIX + names.parameter_name(artifact)
+
+
+def parameter_default(parameter: ir.ParameterDef) -> str | None:
+    """The wire text a template input or pipeline parameter defaults to, or None when required.
+
+    An optional parameter without a default is *absent* (``kfp2argo:none``).
+    """
+    if parameter.default is not ir.MISSING and parameter.default is not None:
+        return wire.wire_value(parameter.default, parameter.type)
+    return wire.NONE if parameter.optional else None
 
 
 def output_artifact(artifact: ir.ArtifactDef) -> m.Artifact:

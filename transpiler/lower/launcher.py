@@ -53,7 +53,7 @@ def invocation(
         if isinstance(ref, placeholders.NamedRef) and ref.name != "$" and ref.text not in placeholder_env:
             variable = "KFP2ARGO_" + ref.name.upper()
             placeholder_env[ref.text] = variable
-            env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref, executor.pointer, in_template=True)))
+            env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref, executor.pointer)))
     spec = _spec(component, placeholder_env)
     args = [spec, "--"] + [wire.encode_launcher_arg(e) for e in executor.argv]
     return ["python3", "-c", launcher_source()], args, env

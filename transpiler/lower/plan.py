@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from transpiler import ir, names, placeholders
-from transpiler.lower.container import Variant, if_present_inputs
+from transpiler.lower.container import Variant, if_present_inputs, uses_task_name
 
 
 class Plan:
@@ -128,10 +128,7 @@ class Plan:
         result = set()
         for name, variant in self.container_variants():
             executor = self.pipeline.executors.get(self.pipeline.components[variant.component].executor or "")
-            if executor and any(
-                isinstance(r, placeholders.NamedRef) and r.name == "pipeline_task_name"
-                for r in placeholders.references(executor.argv)
-            ):
+            if executor and uses_task_name(executor):
                 result.add(name)
         return result
 
