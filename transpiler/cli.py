@@ -1,19 +1,26 @@
 """The ``kfp2argo`` command line: a thin typer layer over :func:`transpiler.transpile`.
 
 Exit codes: 0 success; 1 the input was rejected (every problem printed to stderr, one per line,
-``file:line:column: /json/pointer: message``); 2 a usage error (bad flags, unreadable file,
-unknown ``-p`` name). Nothing is written to ``-o`` unless compilation succeeded; the file is
-replaced atomically.
+``file:line:column: /json/pointer: message``), or ``argo lint`` found a problem; 2 a usage or
+environment error (bad flags, unreadable file, unknown ``-p`` name, no ``argo`` CLI to lint with,
+``argo lint`` timed out). Nothing is written to ``-o`` unless compilation (and, with ``--lint``,
+the lint) succeeded; the file is replaced atomically.
+
+``lint`` and ``compile --lint`` run the real Argo CLI, ``argo lint --offline --output simple``
+(strict mode is its default); they never fall back to anything else, so without ``argo`` they
+check nothing and exit 2. The project's own harness (tools/argo-lint) is for tests and CI.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import typer
 
@@ -21,6 +28,15 @@ from transpiler import __version__
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+
+ARGO_ENV = "KFP2ARGO_ARGO"
+ARGO_LINT_TIMEOUT_S = 300.0
+# `argo lint` silently skips files with other extensions (case-sensitive), except under /dev/.
+ARGO_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+ARGO_INSTALL_HINT = (
+    "install it from https://github.com/argoproj/argo-workflows/releases (or `brew install argo`), "
+    f"or point --argo / {ARGO_ENV} at it"
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -60,7 +76,7 @@ def _split_pairs(values: List[str], flag: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     typer.echo(f"kfp2argo: error: {message}", err=True)
     raise typer.Exit(EXIT_USAGE)
 
@@ -102,6 +118,56 @@ def _report(error: Exception) -> None:
     raise typer.Exit(EXIT_USAGE if isinstance(error, UsageError) else EXIT_INVALID)
 
 
+def _find_argo(argo: Optional[str]) -> str:
+    """Absolute path of the Argo CLI: --argo / $KFP2ARGO_ARGO (a path or a name on PATH), else `argo`."""
+    found = shutil.which(argo or "argo")
+    if found is None:
+        if argo:
+            _usage(f"--argo / {ARGO_ENV}: {argo} is not an executable file or a command on PATH; nothing was checked")
+        _usage(f"the argo CLI is not installed (no `argo` on PATH), so nothing was checked; {ARGO_INSTALL_HINT}")
+    return os.path.abspath(found)
+
+
+def _argo_lint(argo: str, files: List[str], timeout: float, *, stdout: Optional[int] = None, cwd: Optional[str] = None) -> int:
+    """Run `argo lint --offline --output simple -- FILES`, its output passing straight through.
+
+    Returns our exit code: 0 when argo found nothing, EXIT_INVALID otherwise.
+    """
+    argv = [argo, "lint", "--offline", "--output", "simple", "--", *files]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        status = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=stdout, cwd=cwd, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        _usage(f"argo lint did not finish within {timeout:g} s and was stopped; nothing was checked")
+    except OSError as err:
+        _usage(f"cannot run {argo}: {err.strerror or err}; nothing was checked")
+    if status == 0:
+        return 0
+    if status != 1:
+        typer.echo(f"kfp2argo: error: argo lint exited with status {status}", err=True)
+    return EXIT_INVALID
+
+
+def _lint_compiled(argo: str, text: str, output: str, output_format: OutputFormat) -> None:
+    """Lint a compiled manifest before it is written; exit 1 (writing nothing) when argo rejects it.
+
+    argo runs in a temporary directory on a file named like the output, so its messages name
+    e.g. `workflow.yaml` rather than a temporary path; its report goes to stderr because stdout
+    may carry the manifest.
+    """
+    name = Path(output).name if output != "-" else ""
+    if not name.endswith(ARGO_MANIFEST_SUFFIXES):
+        name = f"workflow.{output_format.value}"
+    with tempfile.TemporaryDirectory(prefix="kfp2argo-lint-") as directory:
+        Path(directory, name).write_text(text, encoding="utf-8")
+        status = _argo_lint(argo, [name], ARGO_LINT_TIMEOUT_S, stdout=2, cwd=directory)
+    if status != 0:
+        where = "stdout" if output == "-" else output
+        typer.echo(f"kfp2argo: error: argo lint rejected the compiled manifest; nothing was written to {where}", err=True)
+        raise typer.Exit(status)
+
+
 @app.command("compile")
 def compile_command(
     input_path: str = typer.Argument(..., metavar="INPUT", help="IR file (YAML or JSON), or - for stdin."),
@@ -114,12 +180,16 @@ def compile_command(
     parameter: List[str] = typer.Option([], "--parameter", "-p", help="Pipeline parameter default, NAME=VALUE, typed by the IR (repeatable)."),
     placeholder: List[str] = typer.Option([], "--set-placeholder", help="Value for a placeholder only Vertex AI fills, e.g. pipeline_google_cloud_project_id=my-project (repeatable)."),
     pipeline_root: Optional[str] = typer.Option(None, "--pipeline-root", help="Value of {{$.pipeline_root}} where a component uses it."),
+    lint: bool = typer.Option(False, "--lint", help="Also run `argo lint --offline` on the manifest; write nothing and exit 1 if it fails (needs the argo CLI)."),
+    argo: Optional[str] = typer.Option(None, "--argo", envvar=ARGO_ENV, metavar="PATH", help="The argo CLI used by --lint (default: argo on PATH)."),
 ) -> None:
     """Compile a KFP pipeline IR file into an Argo Workflow manifest.
 
     Examples:
 
       kfp2argo compile pipeline.yaml -o workflow.yaml
+
+      kfp2argo compile pipeline.yaml -o workflow.yaml --lint
 
       kfp2argo compile pipeline.yaml -p learning_rate=0.01 -n ml | argo submit -
 
@@ -137,12 +207,15 @@ def compile_command(
         placeholder_values=_split_pairs(placeholder, "--set-placeholder"),
         pipeline_root=pipeline_root,
     )
+    argo_path = _find_argo(argo) if lint else None
     data, file = _read(input_path)
     try:
         text = transpile(data, options, file=file, output_format=output_format.value)
     except TranspileError as error:
         _report(error)
         return
+    if argo_path is not None:
+        _lint_compiled(argo_path, text, output, output_format)
     _write(output, text)
 
 
@@ -164,6 +237,44 @@ def validate_command(
     except TranspileError as error:
         _report(error)
     typer.echo(f"{file}: ok", err=True)
+
+
+@app.command("lint")
+def lint_command(
+    paths: List[str] = typer.Argument(..., metavar="FILE", help="Manifests (.yaml, .yml, .json) or directories of them; - for stdin."),
+    argo: Optional[str] = typer.Option(None, "--argo", envvar=ARGO_ENV, metavar="PATH", help="The argo CLI to run (default: argo on PATH)."),
+    timeout: float = typer.Option(ARGO_LINT_TIMEOUT_S, "--timeout", metavar="SECONDS", min=1, help="Stop argo lint after this long (exit 2)."),
+) -> None:
+    """Check Argo manifests with the real Argo CLI: `argo lint --offline --output simple FILE...`.
+
+    Exit 0 when argo finds nothing, 1 when it reports a problem, 2 when argo is not installed
+    (nothing is checked) or on a usage error. argo's report passes through unchanged.
+
+    Examples:
+
+      kfp2argo lint workflow.yaml
+
+      kfp2argo compile pipeline.yaml | kfp2argo lint -
+    """
+    argo_path = _find_argo(argo)
+    if paths.count("-") > 1:
+        _usage("- (stdin) given more than once")
+    for path in paths:
+        if path == "-" or path.startswith("/dev/"):
+            continue
+        if not os.path.exists(path):
+            _usage(f"cannot read {path}: No such file or directory")
+        if os.path.isfile(path) and not path.endswith(ARGO_MANIFEST_SUFFIXES):
+            _usage(f"argo lint only reads files named *.yaml, *.yml or *.json, not {path}")
+    with tempfile.TemporaryDirectory(prefix="kfp2argo-lint-") as directory:
+        if "-" in paths:
+            # `argo lint --offline -` reads stdin twice (references, then lint) and sees it empty
+            # the second time, so stdin goes through a file.
+            stdin_file = os.path.join(directory, "stdin.yaml")
+            Path(stdin_file).write_bytes(sys.stdin.buffer.read())
+            paths = [stdin_file if path == "-" else path for path in paths]
+        status = _argo_lint(argo_path, paths, timeout)
+    raise typer.Exit(status)
 
 
 @app.command("encode-value")
