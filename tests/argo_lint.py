@@ -15,6 +15,17 @@ Usage in a test::
 
 Lint many files with one ``lint()`` call: it is one process, and the WorkflowTemplates among
 the files resolve ``templateRef``/``workflowTemplateRef`` in the others.
+
+The same build makes ``argo-eval`` (tools/argo-lint/cmd/argo-eval), which evaluates ``when``
+strings and expression tags with Argo's own template code, and KFP conditions with cel-go, as
+the KFP backend does. ``evaluate()`` sends it many requests in one process::
+
+    from argo_lint import evaluate, require_harness
+
+    require_harness()
+    [answer] = evaluate([{"when": "{{=inputs.parameters['x'] == 'a'}}",
+                          "scope": {"inputs.parameters.x": "a"}}])
+    assert answer == {"result": True}
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import os
 import re
 import shutil
 import subprocess
+import json
 from pathlib import Path
 
 import pytest
@@ -36,6 +48,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOL_DIR = REPO_ROOT / "tools" / "argo-lint"
 BUILD_SCRIPT = TOOL_DIR / "build.sh"
 BINARY = TOOL_DIR / "bin" / "argo-lint"
+EVAL_BINARY = TOOL_DIR / "bin" / "argo-eval"
 # A cold build compiles Argo and Kubernetes from source: minutes on a small machine.
 BUILD_TIMEOUT_S = 3600
 LINT_TIMEOUT_S = 600
@@ -77,7 +90,7 @@ def harness_path() -> Path | None:
         _harness = None
         return None
     proc = _build()
-    if proc.returncode != 0 or not BINARY.is_file():
+    if proc.returncode != 0 or not BINARY.is_file() or not EVAL_BINARY.is_file():
         raise HarnessError(
             f"tools/argo-lint/build.sh failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
         )
@@ -136,6 +149,35 @@ def lint(paths: list[Path]) -> list[str]:
     if proc.returncode == 0 and lines:
         raise HarnessError("argo-lint exited 0 but reported:\n" + "\n".join(lines))
     return lines
+
+
+def evaluate(requests: list[dict]) -> list[dict]:
+    """Answer ``argo-eval`` requests in one process; one answer per request, in order.
+
+    A request is ``{"when": ..., "scope": {...}}`` (Argo's substitution and ``when``
+    evaluation of a DAG task: answers ``{"result": bool}``), ``{"text": ..., "scope": {...}}``
+    (the substituted text: ``{"text": str}``) or ``{"cel": ..., "parameter_values": {...}}``
+    (cel-go, as KFP evaluates a condition: ``{"result": bool}``); ``"strict": "all"`` makes the
+    substitution strict on every variable, as Argo's loop expansion is. A failure is answered
+    ``{"error": str}``. See tools/argo-lint/cmd/argo-eval/main.go.
+    """
+    if harness_path() is None:
+        raise HarnessError(f"argo-eval harness unavailable: {_missing_reason}")
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests)
+    proc = subprocess.run(
+        [str(EVAL_BINARY)],
+        input=data,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=LINT_TIMEOUT_S,
+    )
+    if proc.returncode != 0:
+        raise HarnessError(f"argo-eval exited {proc.returncode}:\n{proc.stderr}")
+    answers = [json.loads(line) for line in proc.stdout.splitlines()]
+    if len(answers) != len(requests):
+        raise HarnessError(f"argo-eval answered {len(answers)} of {len(requests)} requests")
+    return answers
 
 
 def problems_by_file(lines: list[str]) -> dict[str, list[str]]:

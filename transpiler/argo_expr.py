@@ -80,3 +80,65 @@ def contains_tag(text: str) -> bool:
     (True, False)
     """
     return "{{" in text
+
+
+# Expression tags ({{=...}}) and the variables they read. Argo's docs ask for bracket access
+# (names hold dashes); names passed in are Argo names, which never hold a quote.
+
+
+def expression(expr: str) -> str:
+    """An expression tag. The expression must not hold ``{{`` or ``}}`` (Argo pairs tags by
+    their braces, with no escape syntax).
+
+    >>> expression("inputs.parameters['n'] == '1'")
+    "{{=inputs.parameters['n'] == '1'}}"
+    """
+    if "{{" in expr or "}}" in expr:
+        raise ValueError(f"an expression tag cannot hold '{{{{' or '}}}}': {expr!r}")
+    return "{{=" + expr + "}}"
+
+
+def input_parameter_var(name: str) -> str:
+    """An input parameter inside an expression.
+
+    >>> input_parameter_var("x")
+    "inputs.parameters['x']"
+    """
+    return f"inputs.parameters['{name}']"
+
+
+def workflow_parameter_var(name: str) -> str:
+    return f"workflow.parameters['{name}']"
+
+
+def task_output_parameter_var(task: str, name: str) -> str:
+    return f"tasks['{task}'].outputs.parameters['{name}']"
+
+
+def optional_task_output_parameter_var(task: str, name: str) -> str:
+    """A task's output parameter, nil (not an error) when the task set none: a loop over no
+    items aggregates nothing."""
+    return f"tasks['{task}']?.outputs?.parameters?.['{name}']"
+
+
+def task_output_artifact_var(task: str, name: str) -> str:
+    return f"tasks['{task}'].outputs.artifacts['{name}']"
+
+
+def task_status_var(task: str) -> str:
+    """The phase of a task's node: Succeeded, Failed, Error, Skipped, Omitted, ..."""
+    return f"tasks['{task}'].status"
+
+
+def workflow_name_var() -> str:
+    return "workflow.name"
+
+
+def loop_item() -> str:
+    """The current item of a ``withItems``/``withParam`` loop."""
+    return _tag("item")
+
+
+def depends_completed(task: str) -> str:
+    """A ``depends`` term true once ``task`` has finished, whatever its outcome."""
+    return "(" + " || ".join(f"{task}.{result}" for result in ("Succeeded", "Failed", "Errored", "Skipped", "Omitted")) + ")"

@@ -84,15 +84,28 @@ class TaskOutput:
     name: str
 
 
-ParameterSource = Union[Constant, ComponentInput, TaskOutput]
 ArtifactSource = Union[ComponentInput, TaskOutput]
 
 
 @dataclass(frozen=True)
+class TaskFinalStatus:
+    """The final state of another task (``dsl.PipelineTaskFinalStatus``, for exit tasks)."""
+
+    task: str
+
+
+ParameterSource = Union[Constant, ComponentInput, TaskOutput, TaskFinalStatus]
+
+
+@dataclass(frozen=True)
 class ParameterBinding:
+    """A task input parameter and where its value comes from. ``field`` selects one field of a
+    JSON-object value (a loop item of a ``dsl.ParallelFor`` over dicts)."""
+
     name: str
     source: ParameterSource
     pointer: str = ""
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +127,23 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class Iterator:
+    """How a ``dsl.ParallelFor`` task iterates: over a literal list (``raw``, JSON text) or over
+    the list value of one of the task's input parameters (``input_parameter``)."""
+
+    item_input: str
+    raw: str | None = None
+    input_parameter: str | None = None
+    parallelism: int | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
 class Task:
-    """One task of a DAG: a component invocation with its input bindings."""
+    """One task of a DAG: a component invocation with its input bindings. ``condition`` is the
+    CEL of ``triggerPolicy.condition``; ``run_after_failure`` means the task runs once its
+    upstream tasks have finished, whatever their state (``ALL_UPSTREAM_TASKS_COMPLETED``:
+    exit handlers and ``ignore_upstream_failure``)."""
 
     name: str
     component: str
@@ -126,15 +154,27 @@ class Task:
     retry: RetryPolicy | None = None
     enable_cache: bool = False
     pointer: str = ""
+    condition: str | None = None
+    condition_pointer: str = ""
+    run_after_failure: bool = False
+    iterator: Iterator | None = None
+
+
+@dataclass(frozen=True)
+class OutputSource:
+    """One task output a DAG output can come from."""
+
+    task: str
+    name: str
 
 
 @dataclass(frozen=True)
 class DagOutput:
-    """An output of a DAG component, taken from one of its tasks."""
+    """An output of a DAG component, taken from one of its tasks; with several ``sources``
+    (``dsl.OneOf``), from whichever of them ran."""
 
     name: str
-    task: str
-    task_output: str
+    sources: tuple[OutputSource, ...]
     pointer: str = ""
 
 

@@ -8,6 +8,7 @@ naming the feature: nothing is skipped silently.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from transpiler import ir
@@ -19,15 +20,11 @@ _ADVICE = "rejects the pipeline rather than guess; see the README's feature tabl
 
 # IR keys that mean a feature the lowering does not map yet, by where they appear.
 _TASK_FEATURES = {
-    "triggerPolicy": "A task trigger policy (dsl.If/Elif/Else, dsl.Condition, ExitHandler or ignore_upstream_failure)",
-    "parameterIterator": "A loop (dsl.ParallelFor over parameters)",
-    "artifactIterator": "A loop (dsl.ParallelFor over artifacts)",
-    "iteratorPolicy": "A loop parallelism limit (dsl.ParallelFor parallelism)",
+    "artifactIterator": "A loop over artifacts (dsl.ParallelFor over a list of artifacts)",
 }
-_PARAMETER_INPUT_FEATURES = {
-    "taskFinalStatus": "dsl.PipelineTaskFinalStatus (exit handler status)",
-    "parameterExpressionSelector": "A loop item field selector (dsl.ParallelFor over dicts)",
-}
+_STRATEGIES = ("ALL_UPSTREAM_TASKS_SUCCEEDED", "ALL_UPSTREAM_TASKS_COMPLETED")
+# The one selector shape the KFP SDK writes for a loop item's field: parseJson(string_value)["key"].
+_FIELD_SELECTOR = re.compile(r'parseJson\(string_value\)\["([^"\\]*)"\]\Z')
 _EXECUTOR_FEATURES = {
     "importer": "dsl.importer",
     "resolver": "A resolver executor",
@@ -139,23 +136,15 @@ class _Parser:
         parameter_outputs = []
         for name, out in sorted(outputs.get("parameters", {}).items()):
             out_at = f"{at}/outputs/parameters/{escape_pointer_token(name)}"
-            if "valueFromOneof" in out:
-                self.not_yet("dsl.OneOf (a DAG output taken from whichever branch ran)", out_at + "/valueFromOneof")
-                continue
-            source = out.get("valueFromParameter", {})
-            parameter_outputs.append(
-                ir.DagOutput(name, source.get("producerSubtask", ""), source.get("outputParameterKey", ""), out_at)
-            )
+            selectors = out.get("valueFromOneof", {}).get("parameterSelectors") or [out.get("valueFromParameter", {})]
+            sources = tuple(ir.OutputSource(s.get("producerSubtask", ""), s.get("outputParameterKey", "")) for s in selectors)
+            parameter_outputs.append(ir.DagOutput(name, sources, out_at))
         artifact_outputs = []
         for name, out in sorted(outputs.get("artifacts", {}).items()):
             out_at = f"{at}/outputs/artifacts/{escape_pointer_token(name)}"
             selectors = out.get("artifactSelectors", [])
-            if len(selectors) != 1:
-                self.not_yet("dsl.OneOf over artifacts (several artifact selectors)", out_at + "/artifactSelectors")
-                continue
-            artifact_outputs.append(
-                ir.DagOutput(name, selectors[0].get("producerSubtask", ""), selectors[0].get("outputArtifactKey", ""), out_at)
-            )
+            sources = tuple(ir.OutputSource(s.get("producerSubtask", ""), s.get("outputArtifactKey", "")) for s in selectors)
+            artifact_outputs.append(ir.DagOutput(name, sources, out_at))
         return ir.Dag(tasks, tuple(parameter_outputs), tuple(artifact_outputs))
 
     def task(self, name: str, body: dict[str, Any], at: str) -> ir.Task:
@@ -163,6 +152,7 @@ class _Parser:
             if key in body:
                 self.not_yet(feature, f"{at}/{key}")
         inputs = body.get("inputs", {})
+        trigger = body.get("triggerPolicy", {})
         parameters = []
         for input_name, binding in sorted(inputs.get("parameters", {}).items()):
             parsed = self.parameter_binding(input_name, binding, f"{at}/inputs/parameters/{escape_pointer_token(input_name)}")
@@ -182,15 +172,44 @@ class _Parser:
             retry=self.retry(body.get("retryPolicy"), at + "/retryPolicy"),
             enable_cache=bool(body.get("cachingOptions", {}).get("enableCache", False)),
             pointer=at,
+            condition=trigger.get("condition") or None,
+            condition_pointer=at + "/triggerPolicy/condition",
+            run_after_failure=self.strategy(trigger, at) == "ALL_UPSTREAM_TASKS_COMPLETED",
+            iterator=self.iterator(body, at),
+        )
+
+    def strategy(self, trigger: dict[str, Any], at: str) -> str:
+        strategy = trigger.get("strategy") or _STRATEGIES[0]
+        if strategy not in _STRATEGIES:
+            self.not_yet(f"The trigger strategy {strategy!r}", at + "/triggerPolicy/strategy")
+        return strategy
+
+    def iterator(self, body: dict[str, Any], at: str) -> ir.Iterator | None:
+        iterator = body.get("parameterIterator")
+        if iterator is None:
+            return None
+        items = iterator.get("items", {})
+        limit = body.get("iteratorPolicy", {}).get("parallelismLimit")
+        return ir.Iterator(
+            item_input=iterator.get("itemInput", ""),
+            raw=items.get("raw"),
+            input_parameter=items.get("inputParameter"),
+            parallelism=int(limit) if limit else None,
+            pointer=at + "/parameterIterator",
         )
 
     def parameter_binding(self, name: str, body: dict[str, Any], at: str) -> ir.ParameterBinding | None:
-        for key, feature in _PARAMETER_INPUT_FEATURES.items():
-            if key in body:
-                self.not_yet(feature, f"{at}/{key}")
-                return None
+        if "taskFinalStatus" in body:
+            return ir.ParameterBinding(name, ir.TaskFinalStatus(body["taskFinalStatus"].get("producerTask", "")), at)
         if "componentInputParameter" in body:
-            return ir.ParameterBinding(name, ir.ComponentInput(body["componentInputParameter"]), at)
+            field = None
+            if "parameterExpressionSelector" in body:
+                match = _FIELD_SELECTOR.match(body["parameterExpressionSelector"])
+                if match is None:
+                    self.not_yet('A parameter selector other than parseJson(string_value)["<key>"]', at + "/parameterExpressionSelector")
+                    return None
+                field = match.group(1)
+            return ir.ParameterBinding(name, ir.ComponentInput(body["componentInputParameter"]), at, field)
         if "taskOutputParameter" in body:
             source = body["taskOutputParameter"]
             return ir.ParameterBinding(name, ir.TaskOutput(source["producerTask"], source["outputParameterKey"]), at)

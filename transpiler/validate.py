@@ -165,9 +165,15 @@ class _Semantics:
             found = parent_inputs.get(kind, {}).get(source)
             if found is None:
                 self.error(MSG_UNKNOWN.format(what=f"Enclosing input {kind[:-1]}", name=source, where="", known=_known(parent_inputs.get(kind, {}))), *at, parent_key)
-            elif kind == "parameters" and definition and source not in self.loop_items.get(self.current, ()):
+            elif kind == "parameters" and definition and not self.is_item(source, binding):
                 self.same_type(name, component, definition, found, f"input {source!r}", (*at, parent_key))
             return None
+        if "taskFinalStatus" in binding:
+            producer = binding["taskFinalStatus"].get("producerTask", "")
+            if producer not in siblings:
+                self.error(MSG_UNKNOWN.format(what="Producer task", name=producer, where=" in this DAG", known=_known(siblings)), *at, "taskFinalStatus", "producerTask")
+                return None
+            return producer
         if producer_key in binding:
             producer = binding[producer_key].get("producerTask", "")
             key = binding[producer_key].get(output_key, "")
@@ -181,6 +187,11 @@ class _Semantics:
                 self.same_type(name, component, definition, outputs[key], f"output {key!r} of {producer!r}", (*at, producer_key))
             return producer
         return None
+
+    def is_item(self, source: str, binding: dict[str, Any]) -> bool:
+        """Whether a binding reads a loop item or one field of a JSON-object value, whose type the
+        enclosing interface does not state."""
+        return source in self.loop_items.get(self.current, ()) or "parameterExpressionSelector" in binding
 
     def same_type(self, name: str, component: str, expected: dict[str, Any], actual: dict[str, Any], source: str, at: tuple[str, ...]) -> None:
         want = expected.get("parameterType", "STRING")
@@ -200,8 +211,11 @@ class _Semantics:
         outputs = component.get("dag", {}).get("outputs", {})
         for name, out in sorted(outputs.get("parameters", {}).items()):
             selector = out.get("valueFromParameter")
+            out_at = (*at, "dag", "outputs", "parameters", name)
             if selector:
-                self.output_selector(selector, "producerSubtask", "outputParameterKey", "parameters", tasks, (*at, "dag", "outputs", "parameters", name, "valueFromParameter"))
+                self.output_selector(selector, "producerSubtask", "outputParameterKey", "parameters", tasks, (*out_at, "valueFromParameter"))
+            for index, selector in enumerate(out.get("valueFromOneof", {}).get("parameterSelectors", [])):
+                self.output_selector(selector, "producerSubtask", "outputParameterKey", "parameters", tasks, (*out_at, "valueFromOneof", "parameterSelectors", index))
         for name, out in sorted(outputs.get("artifacts", {}).items()):
             for index, selector in enumerate(out.get("artifactSelectors", [])):
                 self.output_selector(selector, "producerSubtask", "outputArtifactKey", "artifacts", tasks, (*at, "dag", "outputs", "artifacts", name, "artifactSelectors", index))

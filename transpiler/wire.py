@@ -40,8 +40,8 @@ ARGO_VARIABLE_ROOTS = (
 )
 """First words of the variables Argo fills (Argo's ``util/variables/keys`` catalogue)."""
 
-_TRUE_WORDS = ("1", "t", "T", "TRUE", "true", "True")
-_FALSE_WORDS = ("0", "f", "F", "FALSE", "false", "False")
+TRUE_WORDS = ("1", "t", "T", "TRUE", "true", "True")
+FALSE_WORDS = ("0", "f", "F", "FALSE", "false", "False")
 _INTEGER_RE = re.compile(r"[+-]?[0-9]+\Z")
 _DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _MAX_INTEGER_EXPONENT = 1000  # refuse "1e999999999" as an integer rather than build it
@@ -362,8 +362,8 @@ def parse_text(text: str, parameter_type: str):
             return float(s)
         raise bad
     if t == "BOOLEAN":
-        if s in _TRUE_WORDS or s in _FALSE_WORDS:
-            return s in _TRUE_WORDS
+        if s in TRUE_WORDS or s in FALSE_WORDS:
+            return s in TRUE_WORDS
         raise bad
     if t in ("LIST", "STRUCT"):
         try:

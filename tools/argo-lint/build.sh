@@ -1,12 +1,12 @@
 #!/bin/sh
-# Build tools/argo-lint/bin/argo-lint.
+# Build tools/argo-lint/bin/argo-lint and tools/argo-lint/bin/argo-eval.
 #
 # Uses Go's default module and build caches, so a second run with nothing changed only
 # re-checks them (a few seconds). Steps:
 #   1. download the pinned modules (no-op when cached);
 #   2. regenerate crds/*.json from the Argo module's full CRDs when the pinned Argo version or
 #      the generator changed (stamp file crds/.stamp);
-#   3. go build (go skips the link when bin/argo-lint is up to date).
+#   3. go build (go skips the link when a binary is up to date).
 set -eu
 cd "$(dirname "$0")"
 
@@ -38,3 +38,4 @@ fi
 
 mkdir -p bin
 go build -buildvcs=false -ldflags="-s -w" -o bin/argo-lint .
+go build -buildvcs=false -ldflags="-s -w" -o bin/argo-eval ./cmd/argo-eval

@@ -17,6 +17,7 @@ from transpiler.lower import io
 from transpiler.lower.container import lower_container
 from transpiler.lower.context import Context, Options
 from transpiler.lower.dag import lower_dag
+from transpiler.lower.loop import lower_loop
 from transpiler.lower.plan import Plan
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -38,7 +39,12 @@ def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: di
     """
     ctx = Context(source, pipeline, options)
     plan = Plan(pipeline)
-    templates = [lower_dag(ctx, component, plan) for component in plan.dag_components()]
+    templates = []
+    for component in plan.dag_components():
+        loop = plan.loop_task(component)
+        if loop is not None:
+            templates.append(lower_loop(ctx, component, loop, plan))
+        templates.append(lower_dag(ctx, component, plan))
     for name, variant in plan.container_variants():
         templates.append(lower_container(ctx, pipeline.components[variant.component], variant, name))
     if ctx.diagnostics:

@@ -1,40 +1,95 @@
-"""DAG components (the root pipeline and pipelines used as components) to Argo DAG templates.
+"""DAG components (the root pipeline, sub-pipelines, condition and loop bodies) to DAG templates.
 
-Each IR task becomes a DAG task. Its edges are the task's ``dependentTasks`` plus every task
-whose outputs it reads, joined in ``depends`` (a bare task name in ``depends`` means it
-Succeeded, was Skipped or Daemoned). Its arguments carry the typed wire encoding of
-``docs/runtime-contract.md``.
+Each IR task becomes a DAG task:
+
+* its edges (``depends``) are its ``dependentTasks`` plus every task whose outputs it reads; a
+  bare task name in ``depends`` means Succeeded, Skipped or Daemoned, so a task after a skipped
+  condition still runs, as on KFP;
+* its arguments carry the typed wire encoding of ``docs/runtime-contract.md``;
+* ``triggerPolicy.condition`` (CEL) becomes ``when`` (``transpiler.cel``);
+* ``ALL_UPSTREAM_TASKS_COMPLETED`` (exit handlers, ``ignore_upstream_failure``) waits for any
+  outcome of its upstream tasks, and those tasks join the DAG's ``target``, so that the DAG (and
+  the run) still fails when they failed: an Argo DAG's phase comes only from its targets;
+* a ``dsl.ParallelFor`` task calls a loop template: one DAG task with ``withItems`` or
+  ``withParam`` over the iteration template, ``parallelism`` from the iterator policy, and the
+  loop's (collected) outputs aggregated back into typed lists (``lower.loop``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hera.workflows import models as m
 
-from transpiler import argo_expr, ir, names, wire
+from transpiler import argo_expr, cel, ir, names, wire, wire_expr
 from transpiler.lower import io
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 from transpiler.lower.plan import Plan
 
 MSG_CONSTANT_TYPE = "The constant for input {name!r} does not fit its type {type}: {problem}"
 MSG_ROOT_ARTIFACT = "Pipeline-level input artifacts have no Argo equivalent in a self-contained workflow. Produce the artifact in a task (e.g. dsl.importer) instead"
+MSG_CONDITION = "Condition {condition!r}, at character {offset}: {message}"
+MSG_LOOP_REUSE = "Component {component!r} is the body of a dsl.ParallelFor loop and cannot be used by another task"
+MSG_LOOP_CONTAINER = "A dsl.ParallelFor loop must iterate over a DAG component; {component!r} is a container component"
+
+# Argo node phases to KFP task states, for dsl.PipelineTaskFinalStatus.
+_FINAL_STATES = (("Succeeded", "SUCCEEDED"), ("Skipped", "SKIPPED"), ("Omitted", "NOT_TRIGGERED"))
+
+
+@dataclass(frozen=True)
+class Value:
+    """A parameter value as Argo sees it: ``tag`` is what goes into an argument (wire text, a
+    simple tag or an expression tag); ``expr`` is an expression whose value is that wire text."""
+
+    tag: str
+    expr: str
+
+
+@dataclass
+class Scope:
+    """One DAG template being lowered: where its tasks' values come from."""
+
+    ctx: Context
+    plan: Plan
+    component: ir.Component
+    task_names: dict[str, str]
+
+    @property
+    def is_root(self) -> bool:
+        return self.component.name == "root"
+
+    def component_input(self, name: str) -> Value:
+        argo_name = names.parameter_name(name)
+        if self.is_root:
+            return Value(argo_expr.workflow_parameter(argo_name), argo_expr.workflow_parameter_var(argo_name))
+        return Value(argo_expr.input_parameter(argo_name), argo_expr.input_parameter_var(argo_name))
+
+    def task_output(self, task: str, name: str) -> Value:
+        argo_task = self.task_names[task]
+        return Value(
+            argo_expr.task_output_parameter(argo_task, name), argo_expr.task_output_parameter_var(argo_task, name)
+        )
 
 
 def lower_dag(ctx: Context, component: ir.Component, plan: Plan) -> m.Template:
     assert component.dag is not None
-    is_root = component.name == "root"
-    task_names = plan.task_names(component)
-    tasks = [_task(ctx, component, task, plan, task_names, is_root) for task in component.dag.tasks]
+    scope = Scope(ctx, plan, component, plan.task_names(component))
+    tasks = [_task(scope, task) for task in component.dag.tasks]
+    loop = plan.loop_task(component)
     return m.Template(
-        name=plan.dag_template(component.name),
-        inputs=None if is_root else _inputs(component),
-        outputs=_outputs(component, task_names),
-        dag=m.DAGTemplate(tasks=tasks),
+        name=plan.iteration_template(component.name) if loop else plan.dag_template(component.name),
+        inputs=None if scope.is_root else dag_inputs(component),
+        outputs=_outputs(scope),
+        dag=m.DAGTemplate(tasks=tasks, **_targets(scope)),
     )
 
 
-def _inputs(component: ir.Component) -> m.Inputs | None:
+def dag_inputs(component: ir.Component, skip: str | None = None) -> m.Inputs | None:
+    """The inputs of a DAG template for ``component`` (without the parameter ``skip``)."""
     parameters = [
-        m.Parameter(name=names.parameter_name(p.name), default=io.parameter_default(p)) for p in component.inputs.parameters
+        m.Parameter(name=names.parameter_name(p.name), default=io.parameter_default(p))
+        for p in component.inputs.parameters
+        if p.name != skip
     ]
     parameters += [
         m.Parameter(name=io.metadata_parameter(a.name), default=io.EMPTY_METADATA) for a in component.inputs.artifacts
@@ -48,51 +103,103 @@ def _inputs(component: ir.Component) -> m.Inputs | None:
     return m.Inputs(parameters=parameters or None, artifacts=artifacts or None)
 
 
-def _outputs(component: ir.Component, task_names: dict[str, str]) -> m.Outputs | None:
-    dag = component.dag
+# outputs -------------------------------------------------------------------------------------
+
+
+def _outputs(scope: Scope) -> m.Outputs | None:
+    dag = scope.component.dag
     assert dag is not None
-    parameters = [
-        m.Parameter(
-            name=names.parameter_name(out.name),
-            value_from=m.ValueFrom(
-                parameter=argo_expr.task_output_parameter(task_names[out.task], names.parameter_name(out.task_output))
-            ),
-        )
-        for out in dag.parameter_outputs
-    ]
-    parameters += [
-        m.Parameter(
-            name=io.metadata_parameter(out.name),
-            value_from=m.ValueFrom(
-                parameter=argo_expr.task_output_parameter(task_names[out.task], io.metadata_parameter(out.task_output))
-            ),
-        )
-        for out in dag.artifact_outputs
-    ]
-    artifacts = [
-        m.Artifact(
-            name=names.parameter_name(out.name),
-            from_=argo_expr.task_output_artifact(task_names[out.task], names.parameter_name(out.task_output)),
-        )
-        for out in dag.artifact_outputs
-    ]
+    parameters = [_output_parameter(scope, out, names.parameter_name) for out in dag.parameter_outputs]
+    parameters += [_output_parameter(scope, out, io.metadata_parameter) for out in dag.artifact_outputs]
+    artifacts = [_output_artifact(scope, out) for out in dag.artifact_outputs]
     if not parameters and not artifacts:
         return None
     return m.Outputs(parameters=parameters or None, artifacts=artifacts or None)
 
 
-def _task(
-    ctx: Context, parent: ir.Component, task: ir.Task, plan: Plan, task_names: dict[str, str], is_root: bool
-) -> m.DAGTask:
-    target = ctx.pipeline.components[task.component]
-    template = plan.template_for(parent, task)
+def _output_parameter(scope: Scope, out: ir.DagOutput, argo_name) -> m.Parameter:
+    """A DAG output parameter (``argo_name`` maps IR output names to the Argo parameter: the
+    value itself, or an artifact's metadata companion)."""
+    if len(out.sources) == 1:
+        source = out.sources[0]
+        value_from = m.ValueFrom(
+            parameter=scope.task_output(source.task, argo_name(source.name)).tag,
+            default=wire.NONE if _may_skip(scope, source.task) else None,
+        )
+    else:
+        picks = [(s.task, scope.task_output(s.task, argo_name(s.name)).expr) for s in out.sources]
+        value_from = m.ValueFrom(expression=_first_that_ran(scope, picks))
+    return m.Parameter(name=argo_name(out.name), value_from=value_from)
+
+
+def _output_artifact(scope: Scope, out: ir.DagOutput) -> m.Artifact:
+    name = names.parameter_name(out.name)
+    if len(out.sources) == 1:
+        source = out.sources[0]
+        task = scope.task_names[source.task]
+        return m.Artifact(
+            name=name,
+            from_=argo_expr.task_output_artifact(task, names.parameter_name(source.name)),
+            optional=True if _may_skip(scope, source.task) else None,
+        )
+    picks = [
+        (s.task, argo_expr.task_output_artifact_var(scope.task_names[s.task], names.parameter_name(s.name)))
+        for s in out.sources
+    ]
+    return m.Artifact(name=name, from_expression=_first_that_ran(scope, picks))
+
+
+def _first_that_ran(scope: Scope, picks: list[tuple[str, str]]) -> str:
+    """dsl.OneOf: the value of the first task (of ``picks``: IR task, expression) that
+    succeeded; nil, which fails the output, when none did."""
+    expr = "nil"
+    for task, value in reversed(picks):
+        status = argo_expr.task_status_var(scope.task_names[task])
+        expr = f"{status} == 'Succeeded' ? {value} : ({expr})"
+    return expr
+
+
+def _may_skip(scope: Scope, task_name: str) -> bool:
+    assert scope.component.dag is not None
+    return scope.component.dag.task(task_name).condition is not None
+
+
+def _targets(scope: Scope) -> dict:
+    """``target`` and ``failFast`` for a DAG with tasks that run after failures: the tasks they
+    wait for stay targets (so their failure still fails the DAG), and the DAG waits for all."""
+    dag = scope.component.dag
+    assert dag is not None
+    waiting = [t for t in dag.tasks if t.run_after_failure]
+    if not waiting:
+        return {}
+    upstream = {t.name: _upstream(t) for t in dag.tasks}
+    leaves = {t.name for t in dag.tasks} - set().union(*upstream.values())
+    targets = leaves.union(*(upstream[t.name] for t in waiting))
+    return {"target": " ".join(sorted(scope.task_names[t] for t in targets)), "fail_fast": False}
+
+
+# tasks ---------------------------------------------------------------------------------------
+
+
+def _upstream(task: ir.Task) -> set[str]:
     upstream = set(task.dependent_tasks)
-    upstream |= {b.source.task for b in task.parameters if isinstance(b.source, ir.TaskOutput)}
+    for binding in task.parameters:
+        if isinstance(binding.source, (ir.TaskOutput, ir.TaskFinalStatus)):
+            upstream.add(binding.source.task)
     upstream |= {b.source.task for b in task.artifacts if isinstance(b.source, ir.TaskOutput)}
-    parameters = [_parameter_argument(ctx, target, b, task_names, is_root) for b in task.parameters]
+    return upstream
+
+
+def _task(scope: Scope, task: ir.Task) -> m.DAGTask:
+    ctx, plan = scope.ctx, scope.plan
+    target = ctx.pipeline.components[task.component]
+    _check_loop(scope, task, target)
+    template = plan.template_for(scope.component, task)
+    values = {b.name: _parameter_value(scope, target, b) for b in task.parameters}
+    parameters = [m.Parameter(name=names.parameter_name(name), value=v.tag) for name, v in values.items()]
     artifacts: list[m.Artifact] = []
     for binding in task.artifacts:
-        artifact, metadata = _artifact_argument(ctx, binding, task_names, is_root)
+        artifact, metadata = _artifact_argument(scope, binding)
         artifacts.append(artifact)
         if plan.carries_metadata(target):
             parameters.append(metadata)
@@ -102,49 +209,96 @@ def _task(
     if parameters or artifacts:
         arguments = m.Arguments(parameters=parameters or None, artifacts=artifacts or None)
     return m.DAGTask(
-        name=task_names[task.name],
+        name=scope.task_names[task.name],
         template=template,
-        depends=" && ".join(sorted(task_names[t] for t in upstream)) or None,
+        depends=_depends(scope, task),
+        when=_when(scope, task, target, values) if task.condition else None,
         arguments=arguments,
     )
 
 
-def _parameter_argument(
-    ctx: Context, target: ir.Component, binding: ir.ParameterBinding, task_names: dict[str, str], is_root: bool
-) -> m.Parameter:
-    name = names.parameter_name(binding.name)
+def _check_loop(scope: Scope, task: ir.Task, target: ir.Component) -> None:
+    loop = scope.plan.loop_task(target)
+    if task.iterator is not None and target.dag is None:
+        scope.ctx.unsupported(MSG_LOOP_CONTAINER.format(component=target.name), task.iterator.pointer)
+    elif loop is not None and loop != task:
+        scope.ctx.unsupported(MSG_LOOP_REUSE.format(component=target.name), task.pointer)
+
+
+def _depends(scope: Scope, task: ir.Task) -> str | None:
+    upstream = sorted(scope.task_names[t] for t in _upstream(task))
+    if task.run_after_failure:
+        return " && ".join(argo_expr.depends_completed(t) for t in upstream) or None
+    return " && ".join(upstream) or None
+
+
+def _when(scope: Scope, task: ir.Task, target: ir.Component, values: dict[str, Value]) -> str | None:
+    operands = {}
+    for name, value in values.items():
+        definition = target.inputs.parameter(name)
+        operands[name] = cel.Operand(definition.type if definition else "STRING", value.expr)
+    assert task.condition is not None
+    try:
+        return argo_expr.expression(cel.translate(task.condition, operands))
+    except cel.ConditionError as err:
+        message = MSG_CONDITION.format(condition=task.condition, offset=err.offset + 1, message=err.message)
+        scope.ctx.unsupported(message, task.condition_pointer)
+        return None
+
+
+def _parameter_value(scope: Scope, target: ir.Component, binding: ir.ParameterBinding) -> Value:
     source = binding.source
     if isinstance(source, ir.Constant):
         definition = target.inputs.parameter(binding.name)
         parameter_type = definition.type if definition else "STRING"
         try:
-            value = wire.wire_value(source.value, parameter_type)
+            text = wire.wire_value(source.value, parameter_type)
         except ValueError as err:
-            ctx.unsupported(MSG_CONSTANT_TYPE.format(name=binding.name, type=parameter_type, problem=err), binding.pointer)
-            value = ""
-    elif isinstance(source, ir.ComponentInput):
-        value = _component_input(names.parameter_name(source.name), is_root)
-    else:
-        value = argo_expr.task_output_parameter(task_names[source.task], names.parameter_name(source.name))
-    return m.Parameter(name=name, value=value)
+            message = MSG_CONSTANT_TYPE.format(name=binding.name, type=parameter_type, problem=err)
+            scope.ctx.unsupported(message, binding.pointer)
+            text = ""
+        return Value(text, wire_expr.string(text))
+    if isinstance(source, ir.TaskOutput):
+        return scope.task_output(source.task, names.parameter_name(source.name))
+    if isinstance(source, ir.TaskFinalStatus):
+        expr = _final_status(scope, source.task)
+        return Value(argo_expr.expression(expr), expr)
+    value = scope.component_input(source.name)
+    if binding.field is None:
+        return value
+    field = f"{wire_expr.decode(value.expr, 'STRUCT')}[{wire_expr.string(binding.field)}]"
+    expr = wire_expr.encode(field)
+    return Value(argo_expr.expression(expr), expr)
 
 
-def _artifact_argument(
-    ctx: Context, binding: ir.ArtifactBinding, task_names: dict[str, str], is_root: bool
-) -> tuple[m.Artifact, m.Parameter]:
+def _final_status(scope: Scope, task: str) -> str:
+    """dsl.PipelineTaskFinalStatus of ``task`` as STRUCT wire text, shaped as the KFP executor
+    reads it (``state``, ``pipelineJobResourceName``, ``pipelineTaskName``, ``error``)."""
+    status = argo_expr.task_status_var(scope.task_names[task])
+    state = wire_expr.string("FAILED")
+    for phase, kfp_state in reversed(_FINAL_STATES):
+        state = f"{status} == {wire_expr.string(phase)} ? {wire_expr.string(kfp_state)} : ({state})"
+    failed = f"{{'code': 1, 'message': {wire_expr.string(f'Task {task} failed.')} }}"
+    error = f"{status} in ['Failed', 'Error'] ? {failed} : {{ }}"
+    fields = [
+        f"'state': {state}",
+        f"'pipelineJobResourceName': {argo_expr.workflow_name_var()}",
+        f"'pipelineTaskName': {wire_expr.string(task)}",
+        f"'error': ({error})",
+    ]
+    return wire_expr.encode("{" + ", ".join(fields) + " }")
+
+
+def _artifact_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Artifact, m.Parameter]:
     name = names.parameter_name(binding.name)
     source = binding.source
     if isinstance(source, ir.ComponentInput):
-        if is_root:
-            ctx.unsupported(MSG_ROOT_ARTIFACT, binding.pointer)
+        if scope.is_root:
+            scope.ctx.unsupported(MSG_ROOT_ARTIFACT, binding.pointer)
         origin = argo_expr.input_artifact(names.parameter_name(source.name))
-        metadata = _component_input(io.metadata_parameter(source.name), is_root)
+        metadata = scope.component_input(io.metadata_parameter(source.name)).tag
     else:
-        producer = task_names[source.task]
+        producer = scope.task_names[source.task]
         origin = argo_expr.task_output_artifact(producer, names.parameter_name(source.name))
         metadata = argo_expr.task_output_parameter(producer, io.metadata_parameter(source.name))
     return m.Artifact(name=name, from_=origin), m.Parameter(name=io.metadata_parameter(binding.name), value=metadata)
-
-
-def _component_input(name: str, is_root: bool) -> str:
-    return argo_expr.workflow_parameter(name) if is_root else argo_expr.input_parameter(name)

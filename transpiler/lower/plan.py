@@ -27,6 +27,7 @@ class Plan:
         self._variant_names: dict[str, str] = {}
         self._task_names: dict[str, dict[str, str]] = {}
         self._unique: list[tuple[str, Variant]] = []
+        self._loops: dict[str, ir.Task] = {}
         self._visit(pipeline.root, set())
         self._name_templates()
         self._task_name_templates = self._find_task_name_templates()
@@ -41,6 +42,8 @@ class Plan:
         for task in component.dag.tasks:
             target = self.pipeline.components[task.component]
             if target.dag is not None:
+                if task.iterator is not None:
+                    self._loops.setdefault(target.name, task)
                 self._visit(target, stack | {component.name})
                 continue
             variant = self._variant(target, task)
@@ -58,6 +61,8 @@ class Plan:
         self.namer.assign("dag:root", root_name)
         for component in sorted(self._dag_components[1:], key=lambda c: c.name):
             self.namer.assign("dag:" + component.name, names.dns_label(component.name))
+            if component.name in self._loops:
+                self.namer.assign("iteration:" + component.name, names.dns_label(component.name + "-iteration"))
         by_signature: dict[str, str] = {}
         for component_name in sorted(self._variants):
             variants = self._variants[component_name]
@@ -97,6 +102,14 @@ class Plan:
 
     def dag_template(self, component_name: str) -> str:
         return self.namer.get("dag:" + component_name)
+
+    def loop_task(self, component: ir.Component) -> ir.Task | None:
+        """The ``dsl.ParallelFor`` task that iterates over a DAG component, if any. Its DAG
+        template (``dag_template``) runs the loop; ``iteration_template`` runs one item."""
+        return self._loops.get(component.name)
+
+    def iteration_template(self, component_name: str) -> str:
+        return self.namer.get("iteration:" + component_name)
 
     def template_for(self, parent: ir.Component, task: ir.Task) -> str:
         target = self.pipeline.components[task.component]

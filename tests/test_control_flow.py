@@ -1,0 +1,177 @@
+"""Control flow at run time: the expressions kfp2argo writes for loops, loop item fields, collected
+outputs and exit-task final status, evaluated by Argo's own code (tools/argo-lint argo-eval) and
+decoded with the transpiler's wire rules; and the DAG shape of exit handlers.
+
+Expected values come from KFP's semantics (what a component receives on KFP or ``kfp.local``),
+never from the generated text.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from argo_lint import evaluate, require_harness
+from conftest import GOLDEN
+from transpiler import transpile, wire
+
+HARD_STRINGS = ["plain", "", "{{workflow.name}}", "{{=1+1}}", "a{{b", "kfp2argo:b64:eA==", "line\n", "é😀", "it's \\ \"q\""]
+
+
+def _workflow(case: str) -> dict:
+    text = transpile((GOLDEN / case / "pipeline.yaml").read_bytes(), file=f"{case}.yaml")
+    return yaml.safe_load(text)
+
+
+def _templates(workflow: dict) -> dict[str, dict]:
+    return {t["name"]: t for t in workflow["spec"]["templates"]}
+
+
+def _loop_tasks(workflow: dict) -> list[dict]:
+    return [
+        task
+        for t in workflow["spec"]["templates"]
+        if "dag" in t
+        for task in t["dag"]["tasks"]
+        if "withParam" in task or "withItems" in task
+    ]
+
+
+def _argument(task: dict, name: str) -> str:
+    return next(p["value"] for p in task["arguments"]["parameters"] if p["name"] == name)
+
+
+@pytest.fixture(scope="module")
+def loops() -> dict:
+    require_harness()
+    return _workflow("loops")
+
+
+def test_loop_items_from_a_run_time_list_arrive_as_wire_texts(loops):
+    task = next(t for t in _loop_tasks(loops) if "make-words" in t["withParam"] or "words" in json.dumps(t["arguments"]))
+    list_input = task["withParam"].split("inputs.parameters['")[1].split("'")[0]
+    lists = [HARD_STRINGS, [], ["one"]]
+    answers = evaluate(
+        [{"text": task["withParam"], "scope": {f"inputs.parameters.{list_input}": wire.wire_value(v, "LIST")}} for v in lists]
+    )
+    for values, answer in zip(lists, answers):
+        items = json.loads(answer["text"])
+        assert [wire.decode_typed(item, "STRING") for item in items] == values
+        assert all(wire.is_argo_inert(item) for item in items), items
+
+
+def test_loop_items_of_other_types_decode_to_the_same_values(loops):
+    task = next(t for t in _loop_tasks(loops) if "numbers" in t["withParam"])
+    list_input = task["withParam"].split("inputs.parameters['")[1].split("'")[0]
+    cases = [([1, 2, -3, 10**15], "NUMBER_INTEGER"), ([0.5, 1e-7, 2.0], "NUMBER_DOUBLE"), ([{"a": "{{x}}", "n": [1, 2]}, {}], "STRUCT"), ([[1], ["é"]], "LIST"), ([True, False], "BOOLEAN")]
+    answers = evaluate(
+        [{"text": task["withParam"], "scope": {f"inputs.parameters.{list_input}": wire.wire_value(v, "LIST")}} for v, _ in cases]
+    )
+    for (values, item_type), answer in zip(cases, answers):
+        items = json.loads(answer["text"])
+        assert [wire.decode_typed(item, item_type) for item in items] == values
+
+
+def test_literal_loop_items_are_wire_texts(loops):
+    task = next(t for t in _loop_tasks(loops) if t.get("withItems") == ["10", "20"])
+    assert task["arguments"]["parameters"][-1]["value"] == "{{item}}"
+
+
+def test_loop_item_field_is_selected_and_encoded(loops):
+    templates = _templates(loops)
+    body = next(t for t in templates.values() if "dag" in t and any(task["name"] == "label" for task in t["dag"]["tasks"]))
+    label = next(task for task in body["dag"]["tasks"] if task["name"] == "label")
+    item_input = body["inputs"]["parameters"][-1]["name"]
+    items = [{"word": "a", "x": 1}, {"word": "{{workflow.name}}", "x": -7}, {"x": 3, "word": "é\n"}]
+    requests = [
+        {"text": _argument(label, field), "scope": {f"inputs.parameters.{item_input}": wire.wire_value(item, "STRUCT")}}
+        for item in items
+        for field in ("name", "x")
+    ]
+    answers = iter(evaluate(requests))
+    for item in items:
+        assert wire.decode_typed(next(answers)["text"], "STRING") == item["word"]
+        assert wire.decode_typed(next(answers)["text"], "NUMBER_INTEGER") == item["x"]
+
+
+def _argo_aggregate(values: list[str]) -> str:
+    """How Argo aggregates a looped task's output parameter (operator.go): a JSON array of the
+    successful iterations' values, parsed only when all of them are JSON objects or arrays."""
+    parsed = []
+    for value in values:
+        try:
+            parsed.append(json.loads(value))
+        except ValueError:
+            break
+    if len(parsed) == len(values) and all(isinstance(p, (dict, list)) for p in parsed):
+        return json.dumps(parsed)
+    return json.dumps(values)
+
+
+@pytest.mark.parametrize(
+    "values, value_type, loop_over",
+    [
+        (["A", "{{x}}", "é😀", "", "kfp2argo:none"], "STRING", "make-words"),
+        ([1, 4, 9, -16], "NUMBER_INTEGER", "numbers"),
+        ([], "NUMBER_INTEGER", "numbers"),
+    ],
+)
+def test_collected_outputs_are_typed_lists(loops, values, value_type, loop_over):
+    loop = next(t for t in _templates(loops).values() if "dag" in t and loop_over in t["dag"]["tasks"][0].get("withParam", ""))
+    [output] = loop["outputs"]["parameters"]
+    scope = {"tasks.iteration.status": "Succeeded"}
+    if values:
+        key = f"tasks.iteration.outputs.parameters.{output['name']}"
+        scope[key] = _argo_aggregate([wire.wire_value(v, value_type) for v in values])
+    [answer] = evaluate([{"expr": output["valueFrom"]["expression"], "scope": scope}])
+    assert wire.decode_typed(answer["text"], "LIST") == values
+
+
+def test_loop_parallelism_is_on_the_loop_template(loops):
+    limited = [t for t in _templates(loops).values() if t.get("parallelism")]
+    assert [t["parallelism"] for t in limited] == [2]
+    assert len(limited[0]["dag"]["tasks"]) == 1
+
+
+@pytest.fixture(scope="module")
+def exit_handler() -> dict:
+    return _workflow("exit_handler")
+
+
+@pytest.mark.parametrize(
+    "phase, state, error",
+    [
+        ("Succeeded", "SUCCEEDED", {}),
+        ("Failed", "FAILED", {"code": 1, "message": "Task exit-handler-1 failed."}),
+        ("Error", "FAILED", {"code": 1, "message": "Task exit-handler-1 failed."}),
+        ("Skipped", "SKIPPED", {}),
+        ("Omitted", "NOT_TRIGGERED", {}),
+    ],
+)
+def test_final_status_is_the_struct_kfp_gives_the_exit_task(exit_handler, phase, state, error):
+    require_harness()
+    root = _templates(exit_handler)[exit_handler["spec"]["entrypoint"]]
+    report = next(t for t in root["dag"]["tasks"] if t["name"] == "report")
+    [answer] = evaluate([{"text": _argument(report, "status"), "scope": {"tasks.guarded.status": phase, "workflow.name": "exit-handler-x7"}}])
+    assert wire.decode_typed(answer["text"], "STRUCT") == {
+        "state": state,
+        "pipelineJobResourceName": "exit-handler-x7",
+        "pipelineTaskName": "exit-handler-1",
+        "error": error,
+    }
+
+
+def test_exit_tasks_wait_for_any_outcome_and_failures_still_fail_the_dag(exit_handler):
+    templates = _templates(exit_handler)
+    root = templates[exit_handler["spec"]["entrypoint"]]
+    tasks = {t["name"]: t for t in root["dag"]["tasks"]}
+    for exit_task, guarded in (("report", "guarded"), ("cleanup-pipeline", "exit-handler-2")):
+        for result in ("Succeeded", "Failed", "Errored", "Skipped", "Omitted"):
+            assert f"{guarded}.{result}" in tasks[exit_task]["depends"]
+        assert guarded in root["dag"]["target"].split()
+        assert exit_task in root["dag"]["target"].split()
+    assert root["dag"]["failFast"] is False
+    inner = templates[tasks["exit-handler-2"]["template"]]["dag"]
+    assert set(inner["target"].split()) == {"cleanup", "work-3"}

@@ -1,0 +1,124 @@
+"""``dsl.ParallelFor`` loops: the loop template around a loop body's iteration template.
+
+A loop component becomes two DAG templates. The *iteration* template is the body (``lower.dag``)
+with the loop item as one more input. The *loop* template, which the parent task calls, holds one
+DAG task that runs the iteration template once per item:
+
+* over a literal list: ``withItems``, each item written as its wire text at compile time;
+* over a list that exists only at run time (a pipeline parameter, a task output, an enclosing
+  loop's item): ``withParam`` with an expression that decodes the list and re-encodes each item
+  as wire text, so that an item Argo would rewrite travels escaped;
+* ``parallelism`` is the iterator policy's limit: on this template it bounds exactly the
+  iterations, since the loop task is its only task;
+* its outputs are the collected (``dsl.Collected``) outputs: Argo aggregates a looped task's
+  output parameter into a JSON array of the successful iterations' values, in item order; an
+  expression turns that into the typed list KFP hands to the consumer (``[]`` for no items).
+"""
+
+from __future__ import annotations
+
+import json
+
+from hera.workflows import models as m
+
+from transpiler import argo_expr, ir, names, wire, wire_expr
+from transpiler.lower import io
+from transpiler.lower.context import Context
+from transpiler.lower.dag import dag_inputs
+from transpiler.lower.plan import Plan
+
+ITERATION_TASK = "iteration"
+
+MSG_ITEMS = "The loop items {problem}"
+MSG_NO_ITEMS = "A dsl.ParallelFor loop needs items: a literal list or one of the task's input parameters"
+
+
+def lower_loop(ctx: Context, component: ir.Component, task: ir.Task, plan: Plan) -> m.Template:
+    iterator = task.iterator
+    assert iterator is not None and component.dag is not None
+    item = iterator.item_input
+    with_items, with_param = _items(ctx, component, iterator)
+    loop_task = m.DAGTask(
+        name=ITERATION_TASK,
+        template=plan.iteration_template(component.name),
+        arguments=_arguments(component, item),
+        with_items=with_items,
+        with_param=with_param,
+    )
+    return m.Template(
+        name=plan.dag_template(component.name),
+        inputs=dag_inputs(component, skip=item),
+        outputs=_collected_outputs(ctx, component),
+        parallelism=iterator.parallelism,
+        dag=m.DAGTemplate(tasks=[loop_task]),
+    )
+
+
+def _items(ctx: Context, component: ir.Component, iterator: ir.Iterator) -> tuple[list[m.Item] | None, str | None]:
+    if iterator.raw is not None:
+        return _literal_items(ctx, component, iterator), None
+    if iterator.input_parameter and component.inputs.parameter(iterator.input_parameter):
+        items = wire_expr.decode(argo_expr.input_parameter_var(names.parameter_name(iterator.input_parameter)), "LIST")
+        return None, argo_expr.expression(f"toJson({wire_expr.encode_each(items)})")
+    ctx.unsupported(MSG_NO_ITEMS, iterator.pointer)
+    return None, None
+
+
+def _literal_items(ctx: Context, component: ir.Component, iterator: ir.Iterator) -> list[m.Item] | None:
+    definition = component.inputs.parameter(iterator.item_input)
+    item_type = definition.type if definition else "STRING"
+    try:
+        values = json.loads(iterator.raw or "")
+        if not isinstance(values, list):
+            raise ValueError("are not a JSON list")
+        return [m.Item(wire.wire_value(v, item_type)) for v in values]
+    except ValueError as err:
+        ctx.unsupported(MSG_ITEMS.format(problem=err), iterator.pointer + "/items/raw")
+        return None
+
+
+def _arguments(component: ir.Component, item: str) -> m.Arguments | None:
+    parameters = [
+        m.Parameter(
+            name=names.parameter_name(p.name),
+            value=argo_expr.loop_item() if p.name == item else argo_expr.input_parameter(names.parameter_name(p.name)),
+        )
+        for p in component.inputs.parameters
+    ]
+    parameters += [
+        m.Parameter(name=io.metadata_parameter(a.name), value=argo_expr.input_parameter(io.metadata_parameter(a.name)))
+        for a in component.inputs.artifacts
+    ]
+    artifacts = [
+        m.Artifact(
+            name=names.parameter_name(a.name),
+            from_=argo_expr.input_artifact(names.parameter_name(a.name)),
+            optional=True if a.optional else None,
+        )
+        for a in component.inputs.artifacts
+    ]
+    if not parameters and not artifacts:
+        return None
+    return m.Arguments(parameters=parameters or None, artifacts=artifacts or None)
+
+
+def _collected_outputs(ctx: Context, component: ir.Component) -> m.Outputs | None:
+    dag = component.dag
+    assert dag is not None
+    parameters = []
+    for out in dag.parameter_outputs:
+        name = names.parameter_name(out.name)
+        aggregated = f"({argo_expr.optional_task_output_parameter_var(ITERATION_TASK, name)} ?? '[]')"
+        element = wire_expr.element("#", _element_type(ctx, component, out))
+        collected = wire_expr.encode(f"map(fromJSON({aggregated}), {element})")
+        parameters.append(m.Parameter(name=name, value_from=m.ValueFrom(expression=collected)))
+    return m.Outputs(parameters=parameters) if parameters else None
+
+
+def _element_type(ctx: Context, component: ir.Component, out: ir.DagOutput) -> str:
+    """The type of one collected value: that of the body task output it comes from."""
+    assert component.dag is not None
+    source = out.sources[0]
+    producer = ctx.pipeline.components[component.dag.task(source.task).component]
+    definition = producer.outputs.parameter(source.name)
+    return definition.type if definition else "STRING"
