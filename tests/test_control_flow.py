@@ -111,22 +111,25 @@ def _argo_aggregate(values: list[str]) -> str:
 
 
 @pytest.mark.parametrize(
-    "values, value_type, loop_over",
+    "produced, value_type, loop_over, output",
     [
-        (["A", "{{x}}", "é😀", "", "kfp2argo:none"], "STRING", "make-words"),
-        ([1, 4, 9, -16], "NUMBER_INTEGER", "numbers"),
-        ([], "NUMBER_INTEGER", "numbers"),
+        (["A", "{{x}}", "é😀", "", "kfp2argo:none"], "STRING", "make-words", "shout-Output"),
+        ([1, 4, 9, -16], "NUMBER_INTEGER", "numbers", "pipelinechannel--square-Output"),
+        ([], "NUMBER_INTEGER", "numbers", "pipelinechannel--square-Output"),
+        # square-2 runs under dsl.If(n > 1): skipped iterations pass kfp2argo:none, not a value
+        ([None, 4, None, 9], "NUMBER_INTEGER", "numbers", "pipelinechannel--square-2-Output"),
     ],
 )
-def test_collected_outputs_are_typed_lists(loops, values, value_type, loop_over):
+def test_collected_outputs_are_typed_lists(loops, produced, value_type, loop_over, output):
     loop = next(t for t in _templates(loops).values() if "dag" in t and loop_over in t["dag"]["tasks"][0].get("withParam", ""))
-    [output] = loop["outputs"]["parameters"]
+    [parameter] = [p for p in loop["outputs"]["parameters"] if p["name"].endswith(output)]
     scope = {"tasks.iteration.status": "Succeeded"}
-    if values:
-        key = f"tasks.iteration.outputs.parameters.{output['name']}"
-        scope[key] = _argo_aggregate([wire.wire_value(v, value_type) for v in values])
-    [answer] = evaluate([{"expr": output["valueFrom"]["expression"], "scope": scope}])
-    assert wire.decode_typed(answer["text"], "LIST") == values
+    if produced:
+        key = f"tasks.iteration.outputs.parameters.{parameter['name']}"
+        texts = [wire.NONE if v is None else wire.wire_value(v, value_type) for v in produced]
+        scope[key] = _argo_aggregate(texts)
+    [answer] = evaluate([{"expr": parameter["valueFrom"]["expression"], "scope": scope}])
+    assert wire.decode_typed(answer["text"], "LIST") == [v for v in produced if v is not None]
 
 
 def test_loop_parallelism_is_on_the_loop_template(loops):
@@ -175,3 +178,23 @@ def test_exit_tasks_wait_for_any_outcome_and_failures_still_fail_the_dag(exit_ha
     assert root["dag"]["failFast"] is False
     inner = templates[tasks["exit-handler-2"]["template"]]["dag"]
     assert set(inner["target"].split()) == {"cleanup", "work-3"}
+
+
+@pytest.mark.parametrize(
+    "ran, expected",
+    [("condition-2", "from 2"), ("condition-3", "from 3"), ("condition-4", "from 4"), (None, None)],
+)
+def test_one_of_takes_the_branch_that_ran(ran, expected):
+    require_harness()
+    templates = _templates(_workflow("conditions"))
+    [output] = templates["comp-condition-branches-1"]["outputs"]["parameters"]
+    scope = {}
+    for branch, inner in (("condition-2", "say"), ("condition-3", "say-2"), ("condition-4", "say-3")):
+        scope[f"tasks.{branch}.status"] = "Succeeded" if branch == ran else "Skipped"
+        if branch == ran:
+            scope[f"tasks.{branch}.outputs.parameters.pipelinechannel--{inner}-Output"] = f"from {branch[-1]}"
+    [answer] = evaluate([{"expr": output["valueFrom"]["expression"], "scope": scope}])
+    if expected is None:
+        assert "error" in answer, answer  # no branch ran: the output fails, as on KFP
+    else:
+        assert answer == {"text": expected}

@@ -48,7 +48,7 @@ def lower_loop(ctx: Context, component: ir.Component, task: ir.Task, plan: Plan)
     return m.Template(
         name=plan.dag_template(component.name),
         inputs=dag_inputs(component, skip=item),
-        outputs=_collected_outputs(ctx, component),
+        outputs=_collected_outputs(ctx, component, plan),
         parallelism=iterator.parallelism,
         dag=m.DAGTemplate(tasks=[loop_task]),
     )
@@ -102,23 +102,33 @@ def _arguments(component: ir.Component, item: str) -> m.Arguments | None:
     return m.Arguments(parameters=parameters or None, artifacts=artifacts or None)
 
 
-def _collected_outputs(ctx: Context, component: ir.Component) -> m.Outputs | None:
+def _collected_outputs(ctx: Context, component: ir.Component, plan: Plan) -> m.Outputs | None:
+    """The loop's outputs: each one the list of the values its iterations produced. An
+    iteration whose producer a condition skipped yields ``kfp2argo:none`` and is left out, as
+    KFP collects only the values of tasks that ran."""
     dag = component.dag
     assert dag is not None
     parameters = []
     for out in dag.parameter_outputs:
         name = names.parameter_name(out.name)
         aggregated = f"({argo_expr.optional_task_output_parameter_var(ITERATION_TASK, name)} ?? '[]')"
-        element = wire_expr.element("#", _element_type(ctx, component, out))
-        collected = wire_expr.encode(f"map(fromJSON({aggregated}), {element})")
+        produced = f"filter(fromJSON({aggregated}), # != {wire_expr.string(wire.NONE)})"
+        element = wire_expr.element("#", _value_type(ctx, plan, component, out))
+        collected = wire_expr.encode(f"map({produced}, {element})")
         parameters.append(m.Parameter(name=name, value_from=m.ValueFrom(expression=collected)))
     return m.Outputs(parameters=parameters) if parameters else None
 
 
-def _element_type(ctx: Context, component: ir.Component, out: ir.DagOutput) -> str:
-    """The type of one collected value: that of the body task output it comes from."""
+def _value_type(ctx: Context, plan: Plan, component: ir.Component, out: ir.DagOutput) -> str:
+    """The type of the value a DAG output carries, traced to the task that makes it. (The IR
+    declares every output of a DAG inside a loop as LIST, even a condition's pass-through of
+    one value.)"""
     assert component.dag is not None
     source = out.sources[0]
     producer = ctx.pipeline.components[component.dag.task(source.task).component]
+    if producer.dag is not None and plan.loop_task(producer) is None:
+        inner = next((o for o in producer.dag.parameter_outputs if o.name == source.name), None)
+        if inner is not None:
+            return _value_type(ctx, plan, producer, inner)
     definition = producer.outputs.parameter(source.name)
     return definition.type if definition else "STRING"
