@@ -16,6 +16,7 @@ import yaml
 from argo_lint import evaluate, require_harness
 from conftest import GOLDEN
 from transpiler import transpile, wire
+from transpiler.errors import UnsupportedFeature
 
 HARD_STRINGS = ["plain", "", "{{workflow.name}}", "{{=1+1}}", "a{{b", "kfp2argo:b64:eA==", "line\n", "é😀", "it's \\ \"q\""]
 
@@ -198,3 +199,38 @@ def test_one_of_takes_the_branch_that_ran(ran, expected):
         assert "error" in answer, answer  # no branch ran: the output fails, as on KFP
     else:
         assert answer == {"text": expected}
+
+
+def test_collected_through_nested_loops_is_a_list_of_lists(loops):
+    templates = _templates(loops)
+    outer, inner = templates["comp-for-loop-5"], templates["comp-for-loop-7"]
+    [inner_out] = inner["outputs"]["parameters"]
+    [outer_out] = outer["outputs"]["parameters"]
+    rows = [[1, 4], [9, 16, 25], []]
+    inner_requests = [
+        {
+            "expr": inner_out["valueFrom"]["expression"],
+            "scope": {f"tasks.iteration.outputs.parameters.{inner_out['name']}": _argo_aggregate([wire.wire_value(v, "NUMBER_INTEGER") for v in row])}
+            if row
+            else {"tasks.iteration.status": "Skipped"},
+        }
+        for row in rows
+    ]
+    row_texts = [answer["text"] for answer in evaluate(inner_requests)]
+    scope = {f"tasks.iteration.outputs.parameters.{outer_out['name']}": _argo_aggregate(row_texts)}
+    [answer] = evaluate([{"expr": outer_out["valueFrom"]["expression"], "scope": scope}])
+    assert wire.decode_typed(answer["text"], "LIST") == rows
+
+
+def test_a_condition_outside_the_cel_subset_is_a_located_error():
+    spec = yaml.safe_load((GOLDEN / "conditions" / "pipeline.yaml").read_text())
+    task = spec["root"]["dag"]["tasks"]["condition-branches-1"]
+    assert "condition" not in task.get("triggerPolicy", {})
+    inner = spec["components"]["comp-condition-branches-1"]["dag"]["tasks"]["condition-2"]
+    inner["triggerPolicy"]["condition"] = "size(inputs.parameter_values['pipelinechannel--flip-Output']) > 2"
+    with pytest.raises(UnsupportedFeature) as raised:
+        transpile(yaml.safe_dump(spec).encode(), file="bad.yaml")
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.file == "bad.yaml" and diagnostic.line is not None
+    assert diagnostic.pointer == "/components/comp-condition-branches-1/dag/tasks/condition-2/triggerPolicy/condition"
+    assert "size" in diagnostic.message and "at character 1" in diagnostic.message
