@@ -29,7 +29,7 @@ from transpiler.lower.plan import Plan
 
 ITERATION_TASK = "iteration"
 
-MSG_ITEMS = "The loop items {problem}"
+MSG_ITEMS = "The literal loop items are not usable: {problem}"
 MSG_NO_ITEMS = "A dsl.ParallelFor loop needs items: a literal list or one of the task's input parameters"
 
 
@@ -70,7 +70,7 @@ def _literal_items(ctx: Context, component: ir.Component, iterator: ir.Iterator)
     try:
         values = json.loads(iterator.raw or "")
         if not isinstance(values, list):
-            raise ValueError("are not a JSON list")
+            raise ValueError("they are not a JSON list")
         return [m.Item(wire.wire_value(v, item_type)) for v in values]
     except ValueError as err:
         ctx.unsupported(MSG_ITEMS.format(problem=err), iterator.pointer + "/items/raw")
