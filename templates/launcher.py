@@ -23,6 +23,7 @@ from decimal import Decimal
 NONE = "kfp2argo:none"
 ESCAPE = "kfp2argo:"
 B64 = "kfp2argo:b64:"
+ERROR = "kfp2argo:error:"
 OPEN = "{" * 2
 ROOTS = ("workflow", "inputs", "outputs", "pod", "node", "tasks", "steps", "item", "retries",
          "lastRetry", "cronworkflow", "status", "exitCode", "duration", "resourcesDuration")
@@ -73,6 +74,8 @@ def decode(wire):
             return base64.b64decode(wire[len(B64):], validate=True).decode("utf-8")
         except ValueError as e:  # binascii.Error and UnicodeDecodeError are ValueErrors
             raise ValueError("malformed kfp2argo:b64: value (%s)" % e)
+    if wire.startswith(ERROR):
+        raise ValueError("no value: " + wire[len(ERROR):])
     if wire.startswith(ESCAPE):
         raise ValueError("unknown escape %r" % wire[:40])
     return wire

@@ -11,6 +11,11 @@ values, is evaluated three ways, and all three must agree, errors included:
 * Argo: the translated ``when`` substituted and evaluated by Argo's own code (argo-eval "when"
   requests), each input read from a scope variable that holds the value's wire text.
 
+Each condition is translated with every operand non-canonical (validated), every operand
+canonical and, with several inputs, a mix; a canonical operand is given canonical wire texts
+only (``wire.wire_value`` of a value: what ``Operand.canonical`` promises), a non-canonical one
+the whole table, malformed and absent texts included.
+
 The differential part needs Go (it builds tools/argo-lint; skipped without Go, failing under
 CI=true) and cel-python.
 """
@@ -161,6 +166,12 @@ def wires_of(ptype: str) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
+def canonical_wires_of(ptype: str) -> list[str]:
+    """The wire texts a canonical operand can hold: wire.wire_value of values (never absent)."""
+    typed = {S: STRINGS, N: INTEGERS, D: DOUBLES, B: BOOLS}[ptype]
+    return list(dict.fromkeys(wire.wire_value(v, ptype) for v in typed))
+
+
 def cel_value(wire_text: str, ptype: str):
     """The value KFP's CEL sees for a wire text (a protobuf Value: numbers are doubles), or
     None when the input is absent or invalid: then the key is missing and reading it fails."""
@@ -181,8 +192,8 @@ def cel_value(wire_text: str, ptype: str):
 # --- unit tests -----------------------------------------------------------------------------
 
 
-def ops(types: dict[str, str]) -> dict[str, Operand]:
-    return {name: Operand(t, f"inputs.parameters['{name}']") for name, t in types.items()}
+def ops(types: dict[str, str], canonical: bool = False) -> dict[str, Operand]:
+    return {name: Operand(t, f"inputs.parameters['{name}']", canonical) for name, t in types.items()}
 
 
 def test_doctests():
@@ -201,9 +212,75 @@ def test_every_sdk_form_translates(condition):
 
 def test_simple_condition_reads_cleanly():
     expression = cel.translate(f"{p('s')} == 'heads'", ops({"s": S}))
-    body = expression.rsplit("[0]], ", 1)[1]
-    assert body == ("# == nil ? int('kfp2argo: condition failed: input \"s\" is absent or not a STRING value')"
-                    " : (# == 'heads'))[0]")
+    assert expression.startswith("map(map([inputs.parameters['s']], # != nil && ")
+    assert expression.endswith(", # == nil ? 'kfp2argo condition failed: input \"s\" is absent or not a STRING value'"
+                               " : (# == 'heads'))[0]")
+
+
+def test_canonical_operands_read_shortest():
+    """A canonical operand is decoded without validity tests; an input used once is written in
+    place; the tests CEL's semantics need (int() ranges, conversions of strings) remain."""
+    flip = {"s": Operand(S, "tasks['flip'].outputs.parameters['Output']", canonical=True)}
+    assert cel.translate(f"{p('s')} == 'heads'", flip) == (
+        "map([tasks['flip'].outputs.parameters['Output']], "
+        "(# startsWith 'kfp2argo:' ? sprig.b64dec(#[13:]) : #))[0] == 'heads'")
+    assert cel.translate(f"!({p('s')} == 'heads') && {p('s')} == 'tails'", flip) == (
+        "map(map([tasks['flip'].outputs.parameters['Output']], "
+        "(# startsWith 'kfp2argo:' ? sprig.b64dec(#[13:]) : #)), !(# == 'heads') && (# == 'tails'))[0]")
+    assert cel.translate(f"{p('n')} > 5 && {p('b')}", ops({"n": N, "b": B}, canonical=True)) == (
+        "(float(inputs.parameters['n']) > 5) && (inputs.parameters['b'] == 'true')")
+    assert cel.translate(f"{p('d')} >= 0.5", ops({"d": D}, canonical=True)) == "float(inputs.parameters['d']) >= 0.5"
+    ranged = cel.translate(f"int({p('n')}) > 5", ops({"n": N}, canonical=True))
+    assert ranged.startswith("map([float(inputs.parameters['n'])], !(# > -9.223372036854775808e18 && ")
+    assert "out of the int64 range" in ranged and "matches" not in ranged and "nil" not in ranged
+    converted = cel.translate(f"int({p('s')}) > 5", ops({"s": S}, canonical=True))
+    assert "not a base-10 int64" in converted and "absent" not in converted
+    # A mix: the canonical input in place, the other bound and validated.
+    mixed = cel.translate(f"{p('s')} == {p('t')}", {"s": Operand(S, "inputs.parameters['s']", True),
+                                                    "t": Operand(S, "inputs.parameters['t']")})
+    assert mixed.startswith("map(map([inputs.parameters['t']], # != nil && ")
+    assert 'input "t" is absent' in mixed and 'input "s"' not in mixed
+    # A string literal holding '#' or the wire expression does not count as a use.
+    hashed = cel.translate(f"{p('s')} == '#' || {p('s')} == '#[0]'", ops({"s": S}, canonical=True))
+    assert hashed.startswith("map(map([inputs.parameters['s']], ")
+
+
+def _whens(manifest: str) -> list[str]:
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                found.append(value) if key == "when" and isinstance(value, str) else walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for document in yaml.safe_load_all(manifest):
+        walk(document)
+    return found
+
+
+def test_operands_are_canonical_only_when_made_by_a_python_component_or_a_constant():
+    """lower/dag.py marks an input canonical when it is a constant, a Python component's
+    output, or a DAG input that every caller binds to one; a container component's output
+    (and a pipeline parameter, a loop item) is validated."""
+    from transpiler import transpile
+
+    source = (GOLDEN / "conditions" / "pipeline.yaml").read_text(encoding="utf-8")
+    flip = "input \"pipelinechannel--flip-Output\" is absent"
+    python = _whens(transpile(source.encode()))
+    assert sum("flip-Output" in w for w in python) == 3 and not any(flip in w for w in python)
+    assert "{{=float(tasks['score'].outputs.parameters['Output']) >= 0.5}}" in python
+    assert any("workflow.parameters['verbose']" in w and "is absent" in w for w in python)
+    # The same pipeline with flip as a container component: its output is validated everywhere.
+    document = yaml.safe_load(source)
+    argv = document["deploymentSpec"]["executors"]["exec-flip"]["container"]
+    for key in ("command", "args"):
+        argv[key] = [a.replace("{{$}}", "executor-input") for a in argv.get(key) or []]
+    container = _whens(transpile(yaml.safe_dump(document).encode()))
+    assert sum(flip in w for w in container) == 3
+    assert len(container) == len(python)
 
 
 def test_literals():
@@ -587,10 +664,20 @@ def differential_conditions() -> list[tuple[str, dict[str, str], str]]:
 MAX_PAIRS_PER_CONDITION = 1500
 
 
-def input_rows(names: list[str], types: dict[str, str], seed: str) -> list[tuple[str, ...]]:
+def canonical_variants(count: int) -> list[tuple[bool, ...]]:
+    """Which operands are canonical: none, all, and with several inputs two alternating mixes."""
+    variants = [(False,) * count, (True,) * count]
+    if count > 1:
+        variants += [tuple(i % 2 == 0 for i in range(count)), tuple(i % 2 == 1 for i in range(count))]
+    return list(dict.fromkeys(variants))
+
+
+def input_rows(names: list[str], types: dict[str, str], seed: str,
+               canonical: tuple[bool, ...] = ()) -> list[tuple[str, ...]]:
     """Rows of wire texts, one per input: every combination, or a fixed sample of them that
-    still holds every value of every input."""
-    columns = [wires_of(types[n]) for n in names]
+    still holds every value of every input. A canonical input gets canonical texts only."""
+    canonical = canonical or (False,) * len(names)
+    columns = [canonical_wires_of(types[n]) if c else wires_of(types[n]) for n, c in zip(names, canonical)]
     total = math.prod(len(c) for c in columns)
     if total <= MAX_PAIRS_PER_CONDITION:
         return list(itertools.product(*columns))
@@ -619,20 +706,24 @@ def test_differential(record_property):
 
     cases = []  # (condition, names, row, cel_values)
     argo_requests, cel_requests = [], []
+    canonical_pairs = 0
     for condition, types, _ in conditions:
         names = list(cel.input_names(condition))
-        operands = {n: Operand(types[n], scope_name(i)[0]) for i, n in enumerate(names)}
-        when = "{{=" + cel.translate(condition, operands) + "}}"
-        for k, row in enumerate(input_rows(names, types, condition)):
-            scope = {scope_name(i)[1]: w for i, w in enumerate(row)}
-            values = {n: cel_value(w, types[n]) for n, w in zip(names, row)}
-            present = {n: v for n, v in values.items() if v is not None}
-            cases.append((condition, names, row, present))
-            request = {"when": when, "scope": scope}
-            if k % 7 == 0:
-                request["strict"] = "all"  # as in a loop's expansion: every variable must resolve
-            argo_requests.append(request)
-            cel_requests.append({"cel": condition, "parameter_values": present})
+        for canonical in canonical_variants(len(names)):
+            operands = {n: Operand(types[n], scope_name(i)[0], c) for i, (n, c) in enumerate(zip(names, canonical))}
+            when = "{{=" + cel.translate(condition, operands) + "}}"
+            rows = input_rows(names, types, condition + repr(canonical), canonical)
+            canonical_pairs += len(rows) if any(canonical) else 0
+            for k, row in enumerate(rows):
+                scope = {scope_name(i)[1]: w for i, w in enumerate(row)}
+                values = {n: cel_value(w, types[n]) for n, w in zip(names, row)}
+                present = {n: v for n, v in values.items() if v is not None}
+                cases.append((condition, names, row, present))
+                request = {"when": when, "scope": scope}
+                if k % 7 == 0:
+                    request["strict"] = "all"  # as in a loop's expansion: every variable must resolve
+                argo_requests.append(request)
+                cel_requests.append({"cel": condition, "parameter_values": present})
 
     # One Go process answers everything while cel-python runs here.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -660,9 +751,10 @@ def test_differential(record_property):
 
     elapsed = time.perf_counter() - started
     record_property("cel_differential_pairs", len(cases))
+    record_property("cel_differential_canonical_pairs", canonical_pairs)
     record_property("cel_differential_conditions", len(conditions))
     print(f"\ncel differential: {len(cases)} (condition, input) pairs over {len(conditions)} "
-          f"conditions, {elapsed:.1f} s")
+          f"conditions ({canonical_pairs} with canonical operands), {elapsed:.1f} s")
     assert not mismatches, f"{len(mismatches)} of {len(cases)} pairs disagree:\n" + "\n".join(mismatches[:40])
     # The table must exercise both outcomes and failures.
     outcomes = {json.dumps(g, sort_keys=True)[:12] for g in cel_go}
@@ -720,7 +812,7 @@ def test_argo_eval_modes():
         {"cel": f"int({p('n')}) > 0.5", "parameter_values": {"n": 5.0}},
     ])
     assert answers[0] == {"result": True} and answers[1] == {"result": False}
-    assert 'input "s" is absent' in answers[2]["error"]
+    assert 'kfp2argo condition failed' in answers[2]["error"] and 'is absent or not a STRING value' in answers[2]["error"]
     assert answers[3]["error"].startswith("requeue: ")
     assert answers[4] == {"result": True}
     assert answers[5] == {"text": "1e+06-a{{b}}"}
@@ -748,4 +840,12 @@ def test_known_differences_are_as_documented():
     assert answers[2] == {"result": True}  # wire.decode_typed refuses the text: KFP would fail
     with pytest.raises(ValueError):
         wire.decode_typed("3.0000000000000001e0", N)
-    assert answers[4] == {"result": True} and 'input "s" is absent' in answers[5]["error"]
+    assert answers[4] == {"result": True} and 'is absent or not a STRING value' in answers[5]["error"]
+    # A canonical NUMBER_INTEGER beyond a double's range fails where it is read, even where
+    # CEL's && would absorb the error (KFP cannot carry such a number: its values are doubles).
+    huge = wire.wire_value(10**400, N)
+    condition = f"{p('n')} > 1 && {p('b')}"
+    absorbed = cel.translate(condition, ops({"n": N, "b": B}, canonical=True))
+    answers = evaluate([{"when": "{{=" + absorbed + "}}", "scope": {"inputs.parameters.n": huge, "inputs.parameters.b": "false"}},
+                        {"cel": condition, "parameter_values": {"b": False}}])
+    assert "error" in answers[0] and answers[1] == {"result": False} and cel_value(huge, N) is None

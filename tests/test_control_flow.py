@@ -9,6 +9,7 @@ never from the generated text.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -178,7 +179,7 @@ def test_exit_tasks_wait_for_any_outcome_and_failures_still_fail_the_dag(exit_ha
         assert exit_task in root["dag"]["target"].split()
     assert root["dag"]["failFast"] is False
     inner = templates[tasks["exit-handler-2"]["template"]]["dag"]
-    assert set(inner["target"].split()) == {"cleanup", "work-3"}
+    assert set(inner["target"].split()) == {"cleanup", "describe", "work-3"}
 
 
 @pytest.mark.parametrize(
@@ -196,7 +197,7 @@ def test_one_of_takes_the_branch_that_ran(ran, expected):
             scope[f"tasks.{branch}.outputs.parameters.pipelinechannel--{inner}-Output"] = f"from {branch[-1]}"
     [answer] = evaluate([{"expr": output["valueFrom"]["expression"], "scope": scope}])
     if expected is None:
-        assert "error" in answer, answer  # no branch ran: the output fails, as on KFP
+        assert "none of its branches ran" in answer["error"], answer  # fails, as on KFP
     else:
         assert answer == {"text": expected}
 
@@ -234,3 +235,100 @@ def test_a_condition_outside_the_cel_subset_is_a_located_error():
     assert diagnostic.file == "bad.yaml" and diagnostic.line is not None
     assert diagnostic.pointer == "/components/comp-condition-branches-1/dag/tasks/condition-2/triggerPolicy/condition"
     assert "size" in diagnostic.message and "at character 1" in diagnostic.message
+
+
+@pytest.mark.parametrize("phase, outputs, expected", [("Succeeded", {"Output": "done"}, "done"), ("Failed", {}, "no result"), ("Error", {}, "no result")])
+def test_a_task_after_a_failure_reads_its_default_for_the_failed_output(exit_handler, phase, outputs, expected):
+    require_harness()
+    inner = _templates(exit_handler)["comp-exit-handler-2"]
+    describe = next(t for t in inner["dag"]["tasks"] if t["name"] == "describe")
+    scope = {"tasks.work-3.status": phase}
+    scope.update({f"tasks.work-3.outputs.parameters.{k}": v for k, v in outputs.items()})
+    [answer] = evaluate([{"text": _argument(describe, "text"), "scope": scope}])
+    assert answer == {"text": expected}
+
+
+# After a task ran, Argo substitutes its template again with the task's *unresolved* arguments
+# (dag.go executeDAGTask), and Argo 4.0.0-4.0.3 make a failing expression an Error of the task
+# that succeeded. So expressions in tags must give a text, never fail, even for such input.
+UNRESOLVED = "{{tasks.producer.outputs.parameters.Output}}"
+
+
+def test_loop_items_expression_never_fails_and_refuses_a_non_list(loops):
+    task = next(t for t in _loop_tasks(loops) if "numbers" in t["withParam"])
+    list_input = task["withParam"].split("inputs.parameters['")[1].split("'")[0]
+    answers = evaluate(
+        [
+            {"text": task["withParam"], "scope": {f"inputs.parameters.{list_input}": value}, "strict": "all"}
+            for value in (UNRESOLVED, '{"a": 1}', "kfp2argo:none", "[1, 2")
+        ]
+    )
+    for answer in answers:
+        assert "text" in answer, answer
+        try:
+            parsed = json.loads(answer["text"])
+        except ValueError:
+            continue  # not JSON: Argo refuses it as a withParam list
+        assert not isinstance(parsed, list), answer
+
+
+def test_loop_item_field_expression_never_fails_and_gives_no_value(loops):
+    body = next(t for t in _templates(loops).values() if "dag" in t and any(task["name"] == "label" for task in t["dag"]["tasks"]))
+    label = next(task for task in body["dag"]["tasks"] if task["name"] == "label")
+    item_input = body["inputs"]["parameters"][-1]["name"]
+    values = (UNRESOLVED, wire.wire_value({"x": 1}, "STRUCT"), "[1]", "kfp2argo:b64:!!")
+    answers = evaluate(
+        [{"text": _argument(label, "name"), "scope": {f"inputs.parameters.{item_input}": v}, "strict": "all"} for v in values]
+    )
+    for answer in answers:
+        assert "text" in answer, answer
+        with pytest.raises(ValueError, match="no value"):
+            wire.decode_typed(answer["text"], "STRING")
+
+
+def _expression_tags(workflow: dict) -> list[str]:
+    """Every string in the manifest that holds an expression tag."""
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and "{{=" in node:
+            found.append(node)
+
+    walk(workflow)
+    return found
+
+
+_VARIABLES = re.compile(
+    r"(inputs|workflow)\.parameters\['([^']+)'\]|tasks\['([^']+)'\]\.outputs\.parameters\['([^']+)'\]|tasks\['([^']+)'\]\.status"
+)
+
+
+@pytest.mark.parametrize("case", ["conditions", "loops", "exit_handler"])
+@pytest.mark.parametrize("garbage", [UNRESOLVED, "", "kfp2argo:none", "kfp2argo:b64:!!", "[1", "1e999"])
+def test_no_expression_tag_fails_whatever_its_inputs(case, garbage):
+    """The substitution of a finished task's template with its unresolved arguments (see
+    UNRESOLVED) sees any text in inputs.parameters; no tag may fail on it."""
+    require_harness()
+    requests = []
+    for text in _expression_tags(_workflow(case)):
+        scope = {}
+        for match in _VARIABLES.finditer(text):
+            if match.group(1):
+                scope[f"{match.group(1)}.parameters.{match.group(2)}"] = garbage
+            elif match.group(3):
+                # In that substitution tasks.* are missing and Argo leaves the tag alone; here they
+                # must be given, as a value any type reads.
+                scope[f"tasks.{match.group(3)}.outputs.parameters.{match.group(4)}"] = "1"
+            else:
+                scope[f"tasks.{match.group(5)}.status"] = "Failed"
+        scope["workflow.name"] = "wf"
+        requests.append({"text": text, "scope": scope, "strict": "all"})
+    assert requests
+    failures = [(r["text"][:120], a) for r, a in zip(requests, evaluate(requests)) if "error" in a]
+    assert not failures

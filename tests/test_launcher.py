@@ -465,6 +465,7 @@ def test_component_killed_by_signal(tmp_path):
     ("f", "NaN", "not a NUMBER_DOUBLE"),
     ("s", "kfp2argo:b64:@@@", "malformed kfp2argo:b64:"),
     ("s", "kfp2argo:other", "unknown escape"),
+    ("s", "kfp2argo:error:the loop item has no field 'x'", "no value: the loop item has no field 'x'"),
 ])
 def test_bad_input_value_fails_with_exit_2_naming_the_parameter(tmp_path, name, text, fragment):
     inputs = {"s": "", "i": "1", "f": "1", "b": "true", "l": "[]", "d": "{}"}

@@ -199,6 +199,11 @@ def test_decode_rejects_malformed_escapes(text):
         wire.decode(text)
 
 
+def test_decode_error_gives_its_reason():
+    with pytest.raises(ValueError, match="no value: the loop item has no field 'x'"):
+        wire.decode_typed("kfp2argo:error:the loop item has no field 'x'", "STRING")
+
+
 def test_decode_none():
     assert wire.decode(wire.NONE) is None
     assert wire.decode_typed(wire.NONE, "NUMBER_INTEGER") is None

@@ -28,8 +28,9 @@ How CEL's semantics are kept (each point is checked against cel-go by ``tests/te
   evaluated unless its test passed, and the condition is computed three-valued: when the
   validity tests of all its comparisons are the same (the usual case: one input), as
   ``tests ? condition : fail``; otherwise as ``T ? true : (F ? false : fail)``, where ``T`` and
-  ``F`` say the condition is certainly true / certainly false. ``fail`` is ``int('<message>')``,
-  which fails evaluation with the message (naming the input or conversion at fault).
+  ``F`` say the condition is certainly true / certainly false. ``fail`` is a text that
+  govaluate cannot parse, so the task fails with it (it names the input or conversion at
+  fault); it is not an evaluation error of the expression, see :func:`_fail`.
 * Types. Numbers compare as doubles; an ``int()`` result is an integer; ``int()`` of a double
   truncates toward zero and fails outside (-2^63, 2^63) and on NaN; ``int()`` of a string reads
   a base-10 int64 (``strconv.ParseInt``); ``double()`` of a string is Go's
@@ -38,11 +39,24 @@ How CEL's semantics are kept (each point is checked against cel-go by ``tests/te
   result compared with a double literal is a type error there, and here.
 * Ordering a NaN fails, as in cel-go. Strings compare by bytes.
 
+Canonical operands (``Operand.canonical``): a text that is known to be canonical always
+passes the validity tests, so its input is decoded by the shortest faithful form, STRING
+``(w startsWith 'kfp2argo:' ? sprig.b64dec(w[13:]) : w)`` (the only canonical text with that
+prefix is the base64 escape), NUMBER_* ``float(w)`` (a plain decimal), BOOLEAN
+``w == 'true'``, and has no validity test of its own. The translation is the
+same otherwise: tests that cannot fail are simply absent, so ``tests ? condition : fail``
+becomes ``condition`` when nothing can fail, and the tests that remain (``int()`` ranges and
+string conversions) are written only where the condition uses them. An input used once is
+written in place rather than bound by ``map``.
+
 Known differences, deliberately kept (no producer writes such texts): a number text beyond a
 double's range that does not look large (a mantissa below 1 or a negative exponent, as in
 ``0.1e400``) fails the whole condition, even where CEL's ``&&``/``||`` would absorb the error
 (``1e400`` itself is handled exactly); a NUMBER_INTEGER text in exponent form with more than 15
-significant digits is judged integral by its double value (``wire.decode_typed`` by its decimal).
+significant digits is judged integral by its double value (``wire.decode_typed`` by its decimal);
+a canonical NUMBER_INTEGER beyond a double's range (over 308 digits) fails evaluation where it is
+read, even where CEL's ``&&``/``||`` would absorb the error (KFP itself cannot carry it: its
+values are doubles).
 
 Every expression this module writes holds no ``{{`` or ``}}`` (string literals escape braces),
 uses bracket access only, binds values with ``map([...], ...)`` closures rather than ``let``
@@ -77,10 +91,20 @@ class Operand:
     LIST or STRUCT); ``wire`` is an expr-lang expression whose value is the input's wire text,
     e.g. ``"tasks['flip-coin'].outputs.parameters['Output']"``, ``"inputs.parameters['x']"`` or
     a quoted literal. ``wire`` must not hold ``{{`` or ``}}``.
+
+    ``canonical`` promises that the wire text is always ``wire.wire_value(v, type)`` of a value
+    ``v`` that is not None: the canonical text of the type, escaped by the rule, never absent
+    (``kfp2argo:none``). A compile-time constant is, and so is an output parameter of a Python
+    component, of the same type, of a task that succeeded: the launcher writes canonical text by
+    the declared type or fails the pod (``lower/dag.py`` also follows a DAG input to the tasks
+    that call the DAG, since Argo passes it on unchanged). The translation then decodes the
+    text without validating it (see the module notes); an operand that breaks the promise
+    gives a wrong result rather than an error.
     """
 
     type: str
     wire: str
+    canonical: bool = False
 
 
 class ConditionError(ValueError):
@@ -253,6 +277,18 @@ def decode_wire_expr(wire_expr: str, ir_type: str) -> str:
             inner = f"fromJSON({text})"
         typed = f"map([{inner}], {body})[0]"
     return f"map([{wire_expr}], {_text_ok('#')} ? {typed} : nil)[0]"
+
+
+def _canonical_decode(v: str, ir_type: str) -> str:
+    """The typed value of ``v``, an expr-lang string that is canonical wire text of
+    ``ir_type`` (never absent): the decoding of :func:`decode_wire_expr` without its tests."""
+    if ir_type == "STRING":
+        return _text(v)
+    if ir_type in _NUMBER_TYPES:
+        return f"float({v})"  # a plain decimal, finite (an integer may exceed a double: see notes)
+    if ir_type == "BOOLEAN":
+        return f"{v} == 'true'"
+    raise ValueError(f"no canonical decoding for {ir_type!r} in a condition")
 
 
 def _check_wire_expr(wire_expr: str) -> None:
@@ -816,9 +852,13 @@ def _merge(*groups: tuple[_Check, ...]) -> tuple[_Check, ...]:
 
 
 def _fail(message: str) -> str:
-    """An expression that fails evaluation with ``message`` (expr-lang's int() of a text that
-    is not a number fails, quoting the text)."""
-    return f"int({_lit('kfp2argo: condition failed: ' + message)})"
+    """The text a condition gives where KFP's evaluation fails. It is not an evaluation error:
+    after a task ran, Argo substitutes its template again with the task's unresolved arguments,
+    and Argo 4.0.0-4.0.3 and 3.7.11-3.7.13 turn a failing expression then into an Error of the
+    task (upstream #15850). Argo renders the text as the ``when``, and govaluate then fails on
+    it, always: it starts with two bare words (``Cannot transition token types from VARIABLE to
+    VARIABLE``), and the error quotes the whole text, ``message`` included."""
+    return _lit("kfp2argo condition failed: " + message)
 
 
 def _first_failure(checks: tuple[_Check, ...]) -> str:
@@ -838,7 +878,68 @@ def _group(expr: str) -> str:
     """``expr`` as an operand of another operator: in parentheses unless it is one already."""
     simple = all(ch.isalnum() or ch in "#[]_." for ch in expr)
     wrapped = expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1])
-    return expr if simple or wrapped else f"({expr})"
+    return expr if simple or wrapped or _postfix_chain(expr) else f"({expr})"
+
+
+def _postfix_chain(expr: str) -> bool:
+    """Whether ``expr`` is a name followed by calls and indexes only (``f(x)[0]``), outside
+    string literals: an operand that needs no parentheses."""
+    i, n = 0, len(expr)
+    while i < n and (expr[i].isalnum() or expr[i] in "_."):
+        i += 1
+    if i == 0 or i == n:
+        return False
+    while i < n:
+        if expr[i] == "." and i + 1 < n and _ident_start(expr[i + 1]):  # a field: .outputs
+            i += 1
+            while i < n and _ident_char(expr[i]):
+                i += 1
+            continue
+        close = {"(": ")", "[": "]"}.get(expr[i])
+        if close is None:
+            return False
+        end = _closing(expr, i)
+        if end < 0 or expr[end] != close:
+            return False
+        i = end + 1
+    return True
+
+
+def _closing(text: str, start: int) -> int:
+    """The index of the bracket that closes the one at ``start``, outside string literals, or -1."""
+    depth, i, n = 0, start, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "'":
+            i += 1
+            while i < n and text[i] != "'":
+                i += 2 if text[i] == "\\" else 1
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _uses(body: str, ref: str) -> int:
+    """How many times ``ref`` occurs in ``body`` outside string literals (an upper bound of the
+    uses of an input: a closure's own ``#[0]`` counts too)."""
+    count, i, n = 0, 0, len(body)
+    while i < n:
+        if body[i] == "'":
+            i += 1
+            while i < n and body[i] != "'":
+                i += 2 if body[i] == "\\" else 1
+            i += 1
+        elif body.startswith(ref, i) and (ref != "#" or body[i + 1:i + 2] != "["):
+            count += 1
+            i += len(ref)
+        else:
+            i += 1
+    return count
 
 
 def _negation(ok: str) -> str:
@@ -867,6 +968,8 @@ class _Translator:
             return _Term("true" if node.value else "false", ())
         if isinstance(node, Input):
             ref = self.refs[node.name]
+            if self.operands[node.name].canonical:
+                return _Term(ref, ())  # decoded without tests: it cannot be absent or invalid
             message = f'input "{node.name}" is absent or not a {self.operands[node.name].type} value'
             return _Term(ref, (_Check(f"{ref} != nil", _fail(message)),))
         if isinstance(node, Call):
@@ -988,14 +1091,26 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+def _decoded(operand: Operand) -> str:
+    """An expression giving the operand's typed value: for a canonical operand, its value
+    (the wire expression is bound once by ``map`` when the decoding reads it more than once);
+    else its value or nil (:func:`decode_wire_expr`)."""
+    if not operand.canonical:
+        return decode_wire_expr(operand.wire, operand.type)
+    once = _canonical_decode("#", operand.type)
+    if once.count("#") == 1:
+        return _canonical_decode(operand.wire, operand.type)
+    return f"map([{operand.wire}], {once})[0]"
+
+
 def translate(condition: str, operands: Mapping[str, Operand]) -> str:
     """A KFP condition (CEL) as one expr-lang boolean expression, for ``when: "{{=...}}"``.
 
     Args:
         condition: The task's ``triggerPolicy.condition``.
         operands: The task's inputs by name (the names in ``inputs.parameter_values[...]``),
-            each with its IR type and an expr-lang expression giving its wire text. Only the
-            inputs the condition reads are used.
+            each with its IR type, an expr-lang expression giving its wire text and whether
+            that text is canonical. Only the inputs the condition reads are used.
 
     Returns:
         An expression (without the tag's braces) that gives ``true`` or ``false`` where KFP's
@@ -1009,7 +1124,7 @@ def translate(condition: str, operands: Mapping[str, Operand]) -> str:
         ValueError: An operand's wire expression is empty or holds ``{{`` or ``}}``.
 
     >>> translate("1 < 2 && !('10' > '9')", {})
-    "((1 < 2) && !('10' > '9'))"
+    "(1 < 2) && !('10' > '9')"
     """
     root = parse(condition)
     checker = _Checker(operands)
@@ -1019,14 +1134,28 @@ def translate(condition: str, operands: Mapping[str, Operand]) -> str:
     names = list(dict.fromkeys(n.name for n in _walk(root) if isinstance(n, Input)))
     for name in names:
         _check_wire_expr(operands[name].wire)
+    decoded = {name: _decoded(operands[name]) for name in names}
+    # Each input is bound once by map() (as # or #[i]) and read there, unless it is canonical
+    # and used once: then its decoding is written in place.
     refs = {name: "#" if len(names) == 1 else f"#[{i}]" for i, name in enumerate(names)}
     body = _Translator(condition, checker, refs, operands).translate(root)
-    if not names:
+    inline = [n for n in names if operands[n].canonical and _uses(body, refs[n]) == 1
+              and _uses(operands[n].wire, "#") + _uses(operands[n].wire, "#[") == 0]
+    bound = [n for n in names if n not in inline]
+    if inline:
+        refs = {n: _group(decoded[n]) for n in inline}
+        refs.update({n: "#" if len(bound) == 1 else f"#[{i}]" for i, n in enumerate(bound)})
+        body = _Translator(condition, checker, refs, operands).translate(root)
+    if body.startswith("(") and body.endswith(")") and _balanced(body[1:-1]):
+        body = body[1:-1]
+    if not bound:
         expression = body
+    elif len(bound) == 1 and decoded[bound[0]].startswith("map([") and decoded[bound[0]].endswith(")[0]") \
+            and _postfix_chain(decoded[bound[0]]):
+        expression = f"map({decoded[bound[0]][:-3]}, {body})[0]"  # map(map([w], ...), body)[0]
     else:
-        decoded = [decode_wire_expr(operands[name].wire, operands[name].type) for name in names]
-        bound = decoded[0] if len(names) == 1 else "[" + ", ".join(decoded) + "]"
-        expression = f"map([{bound}], {body})[0]"
+        values = decoded[bound[0]] if len(bound) == 1 else "[" + ", ".join(decoded[n] for n in bound) + "]"
+        expression = f"map([{values}], {body})[0]"
     if "{{" in expression or "}}" in expression:  # cannot happen: literals escape braces
         raise AssertionError(f"expression holds a tag delimiter: {expression}")
     return expression

@@ -31,6 +31,9 @@ ESCAPE_PREFIX = "kfp2argo:"
 B64_PREFIX = "kfp2argo:b64:"
 """Prefix of a base64-escaped wire text."""
 
+ERROR_PREFIX = "kfp2argo:error:"
+"""Prefix of a wire text an Argo expression writes where it has no value (the reason follows)."""
+
 PARAMETER_TYPES = ("STRING", "NUMBER_INTEGER", "NUMBER_DOUBLE", "BOOLEAN", "LIST", "STRUCT")
 """The IR's parameter types (``ParameterType.ParameterTypeEnum``)."""
 
@@ -289,6 +292,8 @@ def decode(wire: str):
             return base64.b64decode(wire[len(B64_PREFIX):], validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as e:
             raise ValueError("malformed kfp2argo:b64: value (%s)" % e) from None
+    if wire.startswith(ERROR_PREFIX):
+        raise ValueError("no value: " + wire[len(ERROR_PREFIX):])
     if wire.startswith(ESCAPE_PREFIX):
         raise ValueError("unknown escape %r (known: kfp2argo:b64:..., kfp2argo:none)"
                          % wire[:40])

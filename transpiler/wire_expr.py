@@ -36,6 +36,21 @@ def decode(wire_text: str, parameter_type: str) -> str:
     return cel.decode_wire_expr(wire_text, parameter_type)
 
 
+def decode_json(wire_text: str, kind: str) -> str:
+    """The list (``kind`` "array") or map ("map") a LIST/STRUCT wire text stands for, or nil
+    when it is not one. Never an evaluation error: Argo re-substitutes a DAG template with its
+    task's unresolved arguments after the task ran, and versions 4.0.0-4.0.3 and 3.7.11-3.7.13
+    turn an expression that fails then into an Error of a task that succeeded."""
+    text = f"({wire_text} startsWith {string(wire.B64_PREFIX)} ? sprig.b64dec({wire_text}[{len(wire.B64_PREFIX)}:]) : {wire_text})"
+    return f"map([sprig.fromJson({text})], type(#) == {string(kind)} ? # : nil)[0]"
+
+
+def error(message: str) -> str:
+    """A wire text that stands for no value: every decoder (the launcher, ``wire.decode``)
+    rejects it and fails the task with ``message``."""
+    return string(wire.ERROR_PREFIX + message)
+
+
 def encode(value: str) -> str:
     """The wire text of one value held by an expression (string, number, bool, list or map)."""
     return f"{encode_each('[' + value + ']')}[0]"

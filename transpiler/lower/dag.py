@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from hera.workflows import models as m
 
-from transpiler import argo_expr, cel, ir, names, wire, wire_expr
+from transpiler import argo_expr, cel, ir, names, placeholders, wire, wire_expr
 from transpiler.lower import io
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 from transpiler.lower.plan import Plan
@@ -151,8 +151,9 @@ def _output_artifact(scope: Scope, out: ir.DagOutput) -> m.Artifact:
 
 def _first_that_ran(scope: Scope, picks: list[tuple[str, str]]) -> str:
     """dsl.OneOf: the value of the first task (of ``picks``: IR task, expression) that
-    succeeded; nil, which fails the output, when none did."""
-    expr = "nil"
+    succeeded. When none did, the evaluation fails (``int()`` of a text), as on KFP; a nil
+    result would become the text ``<nil>`` before Argo 4.0.7."""
+    expr = f"int({wire_expr.string('kfp2argo: dsl.OneOf: none of its branches ran')})"
     for task, value in reversed(picks):
         status = argo_expr.task_status_var(scope.task_names[task])
         expr = f"{status} == 'Succeeded' ? {value} : ({expr})"
@@ -195,11 +196,11 @@ def _task(scope: Scope, task: ir.Task) -> m.DAGTask:
     target = ctx.pipeline.components[task.component]
     _check_loop(scope, task, target)
     template = plan.template_for(scope.component, task)
-    values = {b.name: _parameter_value(scope, target, b) for b in task.parameters}
+    values = {b.name: _parameter_value(scope, task, target, b) for b in task.parameters}
     parameters = [m.Parameter(name=names.parameter_name(name), value=v.tag) for name, v in values.items()]
     artifacts: list[m.Artifact] = []
     for binding in task.artifacts:
-        artifact, metadata = _artifact_argument(scope, binding)
+        artifact, metadata = _artifact_argument(scope, task, binding)
         artifacts.append(artifact)
         if plan.carries_metadata(target):
             parameters.append(metadata)
@@ -234,9 +235,12 @@ def _depends(scope: Scope, task: ir.Task) -> str | None:
 
 def _when(scope: Scope, task: ir.Task, target: ir.Component, values: dict[str, Value]) -> str | None:
     operands = {}
+    bindings = {b.name: b for b in task.parameters}
     for name, value in values.items():
         definition = target.inputs.parameter(name)
-        operands[name] = cel.Operand(definition.type if definition else "STRING", value.expr)
+        parameter_type = definition.type if definition else "STRING"
+        canonical = _canonical(scope.ctx.pipeline, scope.component, task, bindings[name], parameter_type)
+        operands[name] = cel.Operand(parameter_type, value.expr, canonical)
     assert task.condition is not None
     try:
         return argo_expr.expression(cel.translate(task.condition, operands))
@@ -246,7 +250,57 @@ def _when(scope: Scope, task: ir.Task, target: ir.Component, values: dict[str, V
         return None
 
 
-def _parameter_value(scope: Scope, target: ir.Component, binding: ir.ParameterBinding) -> Value:
+def _canonical(pipeline: ir.Pipeline, component: ir.Component, task: ir.Task, binding: ir.ParameterBinding,
+               parameter_type: str, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether the wire text a task input receives is always canonical for ``parameter_type``
+    and present (``cel.Operand.canonical``): a constant other than None; an output, declared
+    with that type, of a sibling task running a Python component (whose launcher writes
+    canonical text by the declared type or fails the pod), read only after that task
+    succeeded; or an input of the enclosing DAG component, of that type, that every task
+    calling the component binds to such a value (Argo passes it through unchanged)."""
+    source = binding.source
+    if isinstance(source, ir.Constant):
+        try:
+            wire.wire_value(source.value, parameter_type)
+        except ValueError:
+            return False  # reported by _parameter_value
+        return source.value is not None
+    if isinstance(source, ir.TaskOutput):
+        if task.run_after_failure or component.dag is None:
+            return False
+        producer = pipeline.components.get(component.dag.task(source.task).component)
+        if producer is None or producer.dag is not None:
+            return False
+        executor = pipeline.executors.get(producer.executor or "")
+        output = producer.outputs.parameter(source.name)
+        return (executor is not None and placeholders.is_python_component(executor.argv)
+                and output is not None and output.type == parameter_type)
+    if not isinstance(source, ir.ComponentInput) or binding.field is not None or component.name in seen:
+        return False
+    definition = component.inputs.parameter(source.name)
+    if definition is None or definition.type != parameter_type:
+        return False
+    if component is pipeline.root:
+        return False  # a pipeline parameter
+    if parameter_type in ("NUMBER_INTEGER", "NUMBER_DOUBLE"):
+        # Argo substitutes a finished task's DAG template again with the task's unresolved
+        # arguments (tag text, not a number), and 4.0.0-4.0.3 make a float() failing then an
+        # Error; validated decoding never fails.
+        return False
+    calls = [(parent, t) for parent in (pipeline.root, *pipeline.components.values()) if parent.dag is not None
+             for t in parent.dag.tasks if t.component == component.name]
+    if not calls:
+        return False
+    for parent, caller in calls:
+        outer = next((b for b in caller.parameters if b.name == source.name), None)
+        if outer is None or (caller.iterator is not None and caller.iterator.item_input == source.name):
+            return False  # a default, or a loop item
+        if not _canonical(pipeline, parent, caller, outer, parameter_type, seen | {component.name}):
+            return False
+    return True
+
+
+def _parameter_value(scope: Scope, task: ir.Task, target: ir.Component, binding: ir.ParameterBinding) -> Value:
     source = binding.source
     if isinstance(source, ir.Constant):
         definition = target.inputs.parameter(binding.name)
@@ -259,6 +313,10 @@ def _parameter_value(scope: Scope, target: ir.Component, binding: ir.ParameterBi
             text = ""
         return Value(text, wire_expr.string(text))
     if isinstance(source, ir.TaskOutput):
+        if task.run_after_failure:
+            definition = target.inputs.parameter(binding.name)
+            default = (io.parameter_default(definition) if definition else None) or wire.NONE
+            return _after_failure(scope, source.task, names.parameter_name(source.name), default)
         return scope.task_output(source.task, names.parameter_name(source.name))
     if isinstance(source, ir.TaskFinalStatus):
         expr = _final_status(scope, source.task)
@@ -266,8 +324,21 @@ def _parameter_value(scope: Scope, target: ir.Component, binding: ir.ParameterBi
     value = scope.component_input(source.name)
     if binding.field is None:
         return value
-    field = f"{wire_expr.decode(value.expr, 'STRUCT')}[{wire_expr.string(binding.field)}]"
-    expr = wire_expr.encode(field)
+    field = wire_expr.string(binding.field)
+    missing = wire_expr.error(f"the loop item has no field {binding.field!r}")
+    item = wire_expr.decode_json(value.expr, "map")
+    expr = f"map([{item}], # == nil || !({field} in #) ? {missing} : {wire_expr.encode(f'#[{field}]')})[0]"
+    return Value(argo_expr.expression(expr), expr)
+
+
+def _after_failure(scope: Scope, task: str, output: str, default: str) -> Value:
+    """An output of ``task`` read by a task that also runs when ``task`` failed, and then has
+    no outputs: the consumer's default instead (as KFP gives it). ``get`` keeps Argo from
+    waiting for the missing output (it requeues a task whose ``tasks.*`` reference is missing)."""
+    argo_task = scope.task_names[task]
+    outputs = f"get(get(get(tasks[{wire_expr.string(argo_task)}], 'outputs'), 'parameters'), {wire_expr.string(output)})"
+    fallback = wire_expr.string(default)
+    expr = f"{argo_expr.task_status_var(argo_task)} == 'Succeeded' ? ({outputs} ?? {fallback}) : {fallback}"
     return Value(argo_expr.expression(expr), expr)
 
 
@@ -289,9 +360,10 @@ def _final_status(scope: Scope, task: str) -> str:
     return wire_expr.encode("{" + ", ".join(fields) + " }")
 
 
-def _artifact_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Artifact, m.Parameter]:
+def _artifact_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding) -> tuple[m.Artifact, m.Parameter]:
     name = names.parameter_name(binding.name)
     source = binding.source
+    optional = None
     if isinstance(source, ir.ComponentInput):
         if scope.is_root:
             scope.ctx.unsupported(MSG_ROOT_ARTIFACT, binding.pointer)
@@ -301,4 +373,8 @@ def _artifact_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Art
         producer = scope.task_names[source.task]
         origin = argo_expr.task_output_artifact(producer, names.parameter_name(source.name))
         metadata = argo_expr.task_output_parameter(producer, io.metadata_parameter(source.name))
-    return m.Artifact(name=name, from_=origin), m.Parameter(name=io.metadata_parameter(binding.name), value=metadata)
+        if task.run_after_failure:  # a failed producer has no artifacts: leave the input out
+            optional = True
+            metadata = _after_failure(scope, source.task, io.metadata_parameter(source.name), io.EMPTY_METADATA).tag
+    artifact = m.Artifact(name=name, from_=origin, optional=optional)
+    return artifact, m.Parameter(name=io.metadata_parameter(binding.name), value=metadata)

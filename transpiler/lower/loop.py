@@ -58,8 +58,10 @@ def _items(ctx: Context, component: ir.Component, iterator: ir.Iterator) -> tupl
     if iterator.raw is not None:
         return _literal_items(ctx, component, iterator), None
     if iterator.input_parameter and component.inputs.parameter(iterator.input_parameter):
-        items = wire_expr.decode(argo_expr.input_parameter_var(names.parameter_name(iterator.input_parameter)), "LIST")
-        return None, argo_expr.expression(f"toJson({wire_expr.encode_each(items)})")
+        items = wire_expr.decode_json(argo_expr.input_parameter_var(names.parameter_name(iterator.input_parameter)), "array")
+        # Not a list: a text that is not JSON, which Argo refuses ("could not be parsed as a JSON list").
+        refused = wire_expr.error(f"the items of the loop over {iterator.input_parameter!r} are not a list")
+        return None, argo_expr.expression(f"map([{items}], # == nil ? {refused} : toJson({wire_expr.encode_each('#')}))[0]")
     ctx.unsupported(MSG_NO_ITEMS, iterator.pointer)
     return None, None
 
