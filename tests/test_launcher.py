@@ -571,3 +571,36 @@ def test_executor_input_json(tmp_path):
         "inputs": {"parameterValues": {"s": "é {{$}}\n"}, "artifacts": {}},
         "outputs": {"parameters": {"Output": {"outputFile": out}}, "artifacts": {},
                     "outputFile": spec["outputFile"]}}
+
+
+# ---- a template exactly as the transpiler generates it ----
+
+def run_generated_template(tmp_path, case: str, template: str, inputs: dict) -> subprocess.CompletedProcess:
+    """Runs a Python-component template of golden/<case> as Argo would: its input parameters
+    substituted into the environment, /kfp2argo moved under tmp_path, pip finding kfp installed."""
+    from transpiler import transpile
+
+    workflow = yaml.safe_load(transpile((ROOT / "golden" / case / "pipeline.yaml").read_bytes()))
+    [tmpl] = [t for t in workflow["spec"]["templates"] if t["name"] == template]
+    container = tmpl["container"]
+    root = str(tmp_path / "kfp2argo")
+    env = base_env()
+    for var in container["env"]:
+        value = var["value"]
+        for name, text in inputs.items():
+            value = value.replace("{{inputs.parameters.%s}}" % name, text)
+        env[var["name"]] = value.replace("{{workflow.name}}", "my-run-x1")
+    args = [container["args"][0].replace("/kfp2argo", root)] + container["args"][1:]
+    assert container["command"][:2] == ["python3", "-c"]
+    return subprocess.run([sys.executable, "-c", container["command"][2]] + args, env=env,
+                          capture_output=True, timeout=300)
+
+
+@pytest.mark.parametrize("state, error", [("SUCCEEDED", {}), ("FAILED", {"code": 1, "message": "Task exit-handler-1 failed."})])
+def test_final_status_reaches_the_exit_task_of_the_generated_template(tmp_path, state, error):
+    status = {"error": error, "pipelineJobResourceName": "my-run-x1", "pipelineTaskName": "exit-handler-1", "state": state}
+    proc = run_generated_template(tmp_path, "exit_handler", "comp-report", {"status": wire.wire_value(status, "STRUCT")})
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert (tmp_path / "kfp2argo" / "outputs" / "parameters" / "Output").read_text() == state
+    expected = "exit-handler-1: %s %s %s" % (state, error.get("code"), error.get("message"))
+    assert expected in proc.stdout.decode()

@@ -300,6 +300,16 @@ def decode(wire: str):
     return wire
 
 
+def wire_type(ir_type: str) -> str:
+    """The wire type of an IR parameter type: ``TASK_FINAL_STATUS`` (dsl.PipelineTaskFinalStatus)
+    travels as the STRUCT it is; the six value types are their own wire types.
+
+    >>> wire_type("TASK_FINAL_STATUS"), wire_type("LIST")
+    ('STRUCT', 'LIST')
+    """
+    return "STRUCT" if ir_type == "TASK_FINAL_STATUS" else ir_type
+
+
 def wire_value(value, parameter_type: str) -> str:
     """``encode(canonical_text(value, parameter_type))``; None gives :data:`NONE`.
 

@@ -62,7 +62,9 @@ def invocation(
 def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:
     spec = {
         "inputs": {
-            "parameters": {p.name: {"type": p.type, "env": input_env(p.name)} for p in component.inputs.parameters},
+            "parameters": {
+                p.name: {"type": wire.wire_type(p.type), "env": input_env(p.name)} for p in component.inputs.parameters
+            },
             "artifacts": {
                 a.name: {
                     "path": io.input_artifact_path(a.name),
@@ -76,7 +78,8 @@ def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:
         },
         "outputs": {
             "parameters": {
-                p.name: {"type": p.type, "path": io.output_parameter_path(p.name)} for p in component.outputs.parameters
+                p.name: {"type": wire.wire_type(p.type), "path": io.output_parameter_path(p.name)}
+                for p in component.outputs.parameters
             },
             "artifacts": {
                 a.name: {
