@@ -1,8 +1,8 @@
 """Tests of templates/launcher.py, run for real with the real KFP executor.
 
 Each test compiles a component with the KFP SDK, reads the executor's container argv from the
-compiled IR, builds the launcher spec the way docs/runtime-contract.md describes (every path
-under pytest's tmp_path), and runs `python -c <launcher source> <spec> -- <argv...>` as a
+compiled IR, takes the launcher spec the transpiler writes for it (lower/launcher.py; every path
+moved under pytest's tmp_path), and runs `python -c <launcher source> <spec> -- <argv...>` as a
 subprocess, exactly as a generated manifest does.
 
 The SDK's argv starts with a `sh -c <pip install kfp...> ... && "$0" "$@"` stage that installs
@@ -27,6 +27,10 @@ import pytest
 import yaml
 
 from transpiler import wire
+from transpiler.load import load
+from transpiler.lower.context import Context
+from transpiler.lower.launcher import invocation
+from transpiler.parse import parse
 
 kfp = pytest.importorskip("kfp")
 from kfp import compiler, dsl  # noqa: E402
@@ -176,6 +180,7 @@ class Run(NamedTuple):
 
 
 def compile_component(component, tmp_path: Path):
+    """The compiled component's IR (a dict, also written to tmp_path/ir.yaml) and its argv."""
     path = tmp_path / "ir.yaml"
     compiler.Compiler().compile(component, str(path))
     ir = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -184,28 +189,14 @@ def compile_component(component, tmp_path: Path):
     return comp_spec, container["command"] + container.get("args", [])
 
 
-def build_spec(comp_spec: dict, root: Path) -> dict:
-    """The launcher spec of docs/runtime-contract.md, with root in place of /kfp2argo."""
-    ins, outs = comp_spec.get("inputDefinitions", {}), comp_spec.get("outputDefinitions", {})
-    spec = {"inputs": {"parameters": {}, "artifacts": {}},
-            "outputs": {"parameters": {}, "artifacts": {}},
-            "outputFile": str(root / "executor_output.json"),
-            "env": {dsl.PIPELINE_JOB_NAME_PLACEHOLDER: "KFP2ARGO_JOB_NAME"}}
-    for n, (name, p) in enumerate(sorted(ins.get("parameters", {}).items())):
-        spec["inputs"]["parameters"][name] = {"type": p["parameterType"],
-                                              "env": "KFP2ARGO_IN_%d" % n}
-    for n, (name, a) in enumerate(sorted(ins.get("artifacts", {}).items())):
-        spec["inputs"]["artifacts"][name] = dict(
-            path=str(root / "inputs" / "artifacts" / name), metadataEnv="KFP2ARGO_META_%d" % n,
-            **a["artifactType"])
-    for name, p in sorted(outs.get("parameters", {}).items()):
-        spec["outputs"]["parameters"][name] = {
-            "type": p["parameterType"], "path": str(root / "outputs" / "parameters" / name)}
-    for name, a in sorted(outs.get("artifacts", {}).items()):
-        spec["outputs"]["artifacts"][name] = dict(
-            path=str(root / "outputs" / "artifacts" / name),
-            metadataPath=str(root / "outputs" / "metadata" / name), **a["artifactType"])
-    return spec
+def build_spec(ir_path: Path, root: Path) -> dict:
+    """The launcher spec the transpiler writes for the compiled component (lower/launcher.py),
+    with root in place of /kfp2argo."""
+    source = load(ir_path.read_bytes(), file=str(ir_path))
+    pipeline = parse(source)
+    [component] = [c for c in pipeline.components.values() if c.executor]
+    _, args, _ = invocation(Context(source, pipeline), component, pipeline.executors[component.executor])
+    return json.loads(args[0].replace("/kfp2argo", str(root)))
 
 
 def drop_pip_stage(argv: list) -> list:
@@ -219,7 +210,7 @@ def base_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KFP2ARGO_")}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
-               PYTHONDONTWRITEBYTECODE="1", KFP2ARGO_JOB_NAME="my-run-x1")
+               PYTHONDONTWRITEBYTECODE="1", KFP2ARGO_PIPELINE_JOB_NAME="my-run-x1")
     return env
 
 
@@ -233,7 +224,7 @@ def launch(tmp_path, component, inputs=None, metadata=None, env=None, keep_pip=F
     comp_spec, argv = compile_component(component, tmp_path)
     if not keep_pip and argv[:2] == ["sh", "-c"]:
         argv = drop_pip_stage(argv)
-    spec = build_spec(comp_spec, tmp_path / "kfp2argo")
+    spec = build_spec(tmp_path / "ir.yaml", tmp_path / "kfp2argo")
     if spec_edit:
         spec_edit(spec)
     full_env = base_env()
@@ -534,8 +525,8 @@ def test_missing_env_placeholder_variable_fails_with_exit_2(tmp_path):
 
 def test_spec_may_travel_as_base64(tmp_path):
     comp_spec, argv = compile_component(to_str, tmp_path)
-    spec = build_spec(comp_spec, tmp_path / "kfp2argo")
-    env = dict(base_env(), KFP2ARGO_IN_0="ok")
+    spec = build_spec(tmp_path / "ir.yaml", tmp_path / "kfp2argo")
+    env = dict(base_env(), **{spec["inputs"]["parameters"]["s"]["env"]: "ok"})
     spec_arg = "base64:" + base64.b64encode(json.dumps(spec).encode()).decode()
     proc = subprocess.run([sys.executable, "-c", LAUNCHER, spec_arg, "--"]
                           + [wire.encode_launcher_arg(a) for a in drop_pip_stage(argv)],
@@ -556,10 +547,10 @@ def test_executor_input_json(tmp_path):
     script = "import sys; open(sys.argv[2], 'w').write(sys.argv[1])"
 
     comp_spec, _ = compile_component(to_str, tmp_path)  # its spec; the command is replaced
-    spec = build_spec(comp_spec, tmp_path / "kfp2argo")
+    spec = build_spec(tmp_path / "ir.yaml", tmp_path / "kfp2argo")
     out = spec["outputs"]["parameters"]["Output"]["path"]
     env = base_env()
-    env["KFP2ARGO_IN_0"] = wire.encode("é {{$}}\n")
+    env[spec["inputs"]["parameters"]["s"]["env"]] = wire.encode("é {{$}}\n")
     argv = [sys.executable, "-c", script, "{{$}}", "{{$.outputs.parameters['Output'].output_file}}"]
     proc = subprocess.run([sys.executable, "-c", LAUNCHER, json.dumps(spec), "--"]
                           + [wire.encode_launcher_arg(a) for a in argv], env=env,
