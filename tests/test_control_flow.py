@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from argo_lint import evaluate, require_harness
-from conftest import GOLDEN
+from conftest import GOLDEN, require_corpus
 from transpiler import transpile, wire
-from transpiler.errors import UnsupportedFeature
+from transpiler.errors import TranspileError, UnsupportedFeature
 
 HARD_STRINGS = ["plain", "", "{{workflow.name}}", "{{=1+1}}", "a{{b", "kfp2argo:b64:eA==", "line\n", "é😀", "it's \\ \"q\""]
 
@@ -309,14 +309,9 @@ _VARIABLES = re.compile(
 )
 
 
-@pytest.mark.parametrize("case", ["conditions", "loops", "exit_handler"])
-@pytest.mark.parametrize("garbage", [UNRESOLVED, "", "kfp2argo:none", "kfp2argo:b64:!!", "[1", "1e999"])
-def test_no_expression_tag_fails_whatever_its_inputs(case, garbage):
-    """The substitution of a finished task's template with its unresolved arguments (see
-    UNRESOLVED) sees any text in inputs.parameters; no tag may fail on it."""
-    require_harness()
+def _never_fail_requests(workflow: dict, garbage: str) -> list[dict]:
     requests = []
-    for text in _expression_tags(_workflow(case)):
+    for text in _expression_tags(workflow):
         scope = {}
         for match in _VARIABLES.finditer(text):
             if match.group(1):
@@ -329,6 +324,36 @@ def test_no_expression_tag_fails_whatever_its_inputs(case, garbage):
                 scope[f"tasks.{match.group(5)}.status"] = "Failed"
         scope["workflow.name"] = "wf"
         requests.append({"text": text, "scope": scope, "strict": "all"})
+    return requests
+
+
+GARBAGE = [UNRESOLVED, "", "kfp2argo:none", "kfp2argo:b64:!!", "[1", "1e999"]
+
+
+@pytest.mark.parametrize("case", ["conditions", "loops", "exit_handler"])
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_no_expression_tag_fails_whatever_its_inputs(case, garbage):
+    """The substitution of a finished task's template with its unresolved arguments (see
+    UNRESOLVED) sees any text in inputs.parameters; no tag may fail on it."""
+    require_harness()
+    requests = _never_fail_requests(_workflow(case), garbage)
     assert requests
     failures = [(r["text"][:120], a) for r, a in zip(requests, evaluate(requests)) if "error" in a]
     assert not failures
+
+
+def test_no_expression_tag_of_the_corpus_fails_whatever_its_inputs():
+    require_harness()
+    corpus = require_corpus() / "kfp-ir"
+    requests = []
+    for path in sorted(p for p in corpus.rglob("*") if p.suffix in (".yaml", ".json")):
+        try:
+            workflow = yaml.safe_load(transpile(path.read_bytes(), file=path.name))
+        except TranspileError:
+            continue
+        for garbage in GARBAGE:
+            requests += [dict(r, file=path.name) for r in _never_fail_requests(workflow, garbage)]
+    assert len(requests) > 100
+    answers = evaluate([{k: v for k, v in r.items() if k != "file"} for r in requests])
+    failures = [(r["file"], r["text"][:100], a) for r, a in zip(requests, answers) if "error" in a]
+    assert not failures[:5]
