@@ -357,3 +357,15 @@ def test_no_expression_tag_of_the_corpus_fails_whatever_its_inputs():
     answers = evaluate([{k: v for k, v in r.items() if k != "file"} for r in requests])
     failures = [(r["file"], r["text"][:100], a) for r, a in zip(requests, answers) if "error" in a]
     assert not failures[:5]
+
+
+def test_a_field_selector_on_a_task_output_is_a_located_error():
+    spec = yaml.safe_load((GOLDEN / "loops" / "pipeline.yaml").read_text())
+    binding = spec["root"]["dag"]["tasks"]["total"]["inputs"]["parameters"]["values"]
+    assert "taskOutputParameter" in binding
+    binding["parameterExpressionSelector"] = 'parseJson(string_value)["x"]'
+    with pytest.raises(UnsupportedFeature) as raised:
+        transpile(yaml.safe_dump(spec).encode(), file="bad.yaml")
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.pointer == "/root/dag/tasks/total/inputs/parameters/values/parameterExpressionSelector"
+    assert "selector" in diagnostic.message

@@ -55,6 +55,12 @@ class Interface:
     def parameter(self, name: str) -> ParameterDef | None:
         return next((p for p in self.parameters if p.name == name), None)
 
+    def parameter_type(self, name: str) -> str:
+        """The declared type of a parameter; STRING for one the interface does not declare (the
+        inputs the KFP compiler adds to a task for placeholders in resource fields)."""
+        parameter = self.parameter(name)
+        return parameter.type if parameter else "STRING"
+
     def artifact(self, name: str) -> ArtifactDef | None:
         return next((a for a in self.artifacts if a.name == name), None)
 

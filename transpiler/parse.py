@@ -199,6 +199,9 @@ class _Parser:
         )
 
     def parameter_binding(self, name: str, body: dict[str, Any], at: str) -> ir.ParameterBinding | None:
+        if "parameterExpressionSelector" in body and "componentInputParameter" not in body:
+            self.not_yet("A parameter selector on anything but an enclosing input (a loop item)", at + "/parameterExpressionSelector")
+            return None
         if "taskFinalStatus" in body:
             return ir.ParameterBinding(name, ir.TaskFinalStatus(body["taskFinalStatus"].get("producerTask", "")), at)
         if "componentInputParameter" in body:

@@ -237,8 +237,7 @@ def _when(scope: Scope, task: ir.Task, target: ir.Component, values: dict[str, V
     operands = {}
     bindings = {b.name: b for b in task.parameters}
     for name, value in values.items():
-        definition = target.inputs.parameter(name)
-        parameter_type = definition.type if definition else "STRING"
+        parameter_type = target.inputs.parameter_type(name)
         canonical = _canonical(scope.ctx.pipeline, scope.component, task, bindings[name], parameter_type)
         operands[name] = cel.Operand(parameter_type, value.expr, canonical)
     assert task.condition is not None
@@ -303,8 +302,7 @@ def _canonical(pipeline: ir.Pipeline, component: ir.Component, task: ir.Task, bi
 def _parameter_value(scope: Scope, task: ir.Task, target: ir.Component, binding: ir.ParameterBinding) -> Value:
     source = binding.source
     if isinstance(source, ir.Constant):
-        definition = target.inputs.parameter(binding.name)
-        parameter_type = definition.type if definition else "STRING"
+        parameter_type = target.inputs.parameter_type(binding.name)
         try:
             text = wire.wire_value(source.value, parameter_type)
         except ValueError as err:

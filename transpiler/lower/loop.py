@@ -67,8 +67,7 @@ def _items(ctx: Context, component: ir.Component, iterator: ir.Iterator) -> tupl
 
 
 def _literal_items(ctx: Context, component: ir.Component, iterator: ir.Iterator) -> list[m.Item] | None:
-    definition = component.inputs.parameter(iterator.item_input)
-    item_type = definition.type if definition else "STRING"
+    item_type = component.inputs.parameter_type(iterator.item_input)
     try:
         values = json.loads(iterator.raw or "")
         if not isinstance(values, list):
@@ -132,5 +131,4 @@ def _value_type(ctx: Context, plan: Plan, component: ir.Component, out: ir.DagOu
         inner = next((o for o in producer.dag.parameter_outputs if o.name == source.name), None)
         if inner is not None:
             return _value_type(ctx, plan, producer, inner)
-    definition = producer.outputs.parameter(source.name)
-    return definition.type if definition else "STRING"
+    return producer.outputs.parameter_type(source.name)
