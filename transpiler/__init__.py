@@ -42,6 +42,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "check",
+    "compile_document",
     "load",
     "transpile",
     "validate",
@@ -83,12 +84,14 @@ def transpile(
 
     Args:
         data: the IR as written by ``kfp.compiler.Compiler().compile`` (YAML or JSON).
-        options: a :class:`transpiler.lower.Options` (names, namespace, parameters, ...).
+        options: a :class:`transpiler.lower.Options` (kind, names, namespace, parameters, ...);
+            :func:`transpiler.config.to_options` builds one from config-file values.
         file: the input's name, used in diagnostics.
         output_format: ``"yaml"`` (default) or ``"json"``.
 
     Returns:
-        The manifest text, byte-for-byte the same for the same input and options.
+        The manifest text (a Workflow, or the kind ``options.kind`` names), byte-for-byte the same
+        for the same input and options.
 
     Raises:
         TranspileError: with one located diagnostic per problem.
@@ -103,6 +106,18 @@ def transpile(
     ['apiVersion: argoproj.io/v1alpha1', 'kind: Workflow', 'metadata:']
     """
     from transpiler import emit
+
+    document = compile_document(data, options, file)
+    return emit.to_json(document) if output_format == "json" else emit.to_yaml(document)
+
+
+def compile_document(data: bytes | str, options: Any = None, file: str = "<input>") -> dict[str, Any]:
+    """Like :func:`transpile`, but the manifest as ordered plain data (what ``emit`` writes).
+
+    Raises:
+        TranspileError: with one located diagnostic per problem.
+    """
+    from transpiler import emit
     from transpiler.lower import Options, lower
     from transpiler.parse import parse
 
@@ -111,9 +126,10 @@ def transpile(
     validate(source)
     pipeline = parse(source)
     overrides = parameter_overrides(source, pipeline, options)
-    workflow = lower(source, pipeline, options, overrides)
-    document = emit.to_plain(workflow)
-    return emit.to_json(document) if output_format == "json" else emit.to_yaml(document)
+    manifest = lower(source, pipeline, options, overrides)
+    from transpiler import skeleton
+
+    return skeleton.apply(emit.to_plain(manifest), pipeline, options.skeleton, file)
 
 
 def parameter_overrides(source: Source, pipeline: Any, options: Any) -> dict[str, str]:

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import List, NoReturn, Optional
+from typing import Any, List, NoReturn, Optional
 
 import typer
 
@@ -168,52 +168,173 @@ def _lint_compiled(argo: str, text: str, output: str, output_format: OutputForma
         raise typer.Exit(status)
 
 
+class Kind(str, Enum):
+    workflow = "workflow"
+    workflow_template = "workflow-template"
+    cluster_workflow_template = "cluster-workflow-template"
+    cron_workflow = "cron-workflow"
+
+
+# Flag name of each config key, for messages about flag values.
+_FLAG_OF_KEY = {
+    "kind": "--kind",
+    "namespace": "--namespace",
+    "serviceAccountName": "--service-account",
+    "labels": "--label",
+    "annotations": "--annotation",
+    "artifactRepositoryRef": "--artifact-repository-ref",
+    "imagePullSecrets": "--image-pull-secret",
+    "podGC": "--pod-gc",
+    "ttlStrategy": "--ttl",
+    "parallelism": "--parallelism",
+    "activeDeadlineSeconds": "--active-deadline-seconds",
+    "pipelineRoot": "--pipeline-root",
+    "placeholders": "--set-placeholder",
+    "cache": "--cache",
+    "cacheConfigMap": "--cache-config-map",
+    "cacheMaxAge": "--cache-max-age",
+    "schedules": "--schedule",
+    "timezone": "--timezone",
+    "concurrencyPolicy": "--concurrency-policy",
+}
+
+
+def _artifact_repository_ref(text: Optional[str]) -> Optional[dict]:
+    if text is None:
+        return None
+    config_map, _, key = text.partition("/")
+    if not config_map:
+        _usage(f"--artifact-repository-ref expects CONFIGMAP or CONFIGMAP/KEY, got {text!r}")
+    return {"configMap": config_map, **({"key": key} if key else {})}
+
+
+def _load_config(path: Optional[Path]) -> Any:
+    from transpiler import config
+    from transpiler.errors import TranspileError
+
+    found = path if path is not None else config.find(Path.cwd())
+    if found is None:
+        return config.Config()
+    if not found.is_file():
+        _usage(f"--config {found}: no such file")
+    try:
+        return config.read(found)
+    except TranspileError as error:  # located problems in the config file
+        _report(error)
+        raise
+
+
+def _options(config_path: Optional[Path], flags: dict[str, Any], **fixed: Any) -> Any:
+    """Lowering options: the config file's values, overridden by the flags that were given."""
+    from transpiler import config as config_module
+    from transpiler.errors import Diagnostic, UsageError
+
+    loaded = _load_config(config_path)
+    given = {key: value for key, value in flags.items() if value is not None and value != [] and value != {}}
+    problems = [
+        Diagnostic(message, "", _FLAG_OF_KEY.get(at.split("/")[1], at) if at else "")
+        for message, at in config_module.check(given)
+    ]
+    if problems:
+        _report(UsageError(problems))
+    return config_module.to_options(config_module.merge(loaded, given), **fixed)
+
+
 @app.command("compile")
 def compile_command(
-    input_path: str = typer.Argument(..., metavar="INPUT", help="IR file (YAML or JSON), or - for stdin."),
-    output: str = typer.Option("-", "--output", "-o", help="Where to write the manifest; - for stdout."),
+    input_path: str = typer.Argument(..., metavar="INPUT", help="IR file (YAML or JSON), a directory of them (batch mode, needs -o DIR), or - for stdin."),
+    output: str = typer.Option("-", "--output", "-o", help="Where to write the manifest; - for stdout. In batch mode, the output directory."),
     output_format: OutputFormat = typer.Option(OutputFormat.yaml, "--output-format", help="yaml or json."),
-    name: Optional[str] = typer.Option(None, "--name", help="Fixed metadata.name instead of generateName."),
-    generate_name: Optional[str] = typer.Option(None, "--generate-name", help="metadata.generateName (default: the pipeline name and '-')."),
+    kind: Optional[Kind] = typer.Option(None, "--kind", help="Manifest kind (default workflow). Templates and CronWorkflows get a fixed name from the pipeline name or --name."),
+    name: Optional[str] = typer.Option(None, "--name", help="Fixed metadata.name (a Workflow otherwise gets generateName)."),
+    generate_name: Optional[str] = typer.Option(None, "--generate-name", help="metadata.generateName of a Workflow (default: the pipeline name and '-')."),
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="metadata.namespace."),
     service_account: Optional[str] = typer.Option(None, "--service-account", help="spec.serviceAccountName."),
+    label: List[str] = typer.Option([], "--label", help="metadata label KEY=VALUE (repeatable)."),
+    annotation: List[str] = typer.Option([], "--annotation", help="metadata annotation KEY=VALUE (repeatable)."),
+    artifact_repository_ref: Optional[str] = typer.Option(None, "--artifact-repository-ref", metavar="CONFIGMAP[/KEY]", help="spec.artifactRepositoryRef: which artifact repository the run uses."),
+    image_pull_secret: List[str] = typer.Option([], "--image-pull-secret", metavar="NAME", help="spec.imagePullSecrets (repeatable)."),
+    pod_gc: Optional[str] = typer.Option(None, "--pod-gc", metavar="STRATEGY", help="spec.podGC.strategy: OnPodCompletion, OnPodSuccess, OnWorkflowCompletion or OnWorkflowSuccess."),
+    ttl: Optional[int] = typer.Option(None, "--ttl", metavar="SECONDS", help="spec.ttlStrategy.secondsAfterCompletion: delete the finished workflow after this long."),
+    parallelism: Optional[int] = typer.Option(None, "--parallelism", help="spec.parallelism: at most this many pods at once."),
+    active_deadline_seconds: Optional[int] = typer.Option(None, "--active-deadline-seconds", metavar="SECONDS", help="spec.activeDeadlineSeconds of the whole run."),
     parameter: List[str] = typer.Option([], "--parameter", "-p", help="Pipeline parameter default, NAME=VALUE, typed by the IR (repeatable)."),
     placeholder: List[str] = typer.Option([], "--set-placeholder", help="Value for a placeholder only Vertex AI fills, e.g. pipeline_google_cloud_project_id=my-project (repeatable)."),
     pipeline_root: Optional[str] = typer.Option(None, "--pipeline-root", help="Value of {{$.pipeline_root}} where a component uses it."),
+    cache: Optional[bool] = typer.Option(None, "--cache/--no-cache", help="Memoize the tasks the IR caches (Argo memoization; off by default, see README)."),
+    cache_config_map: Optional[str] = typer.Option(None, "--cache-config-map", metavar="NAME", help="ConfigMap that holds the memoization cache (default kfp2argo-cache)."),
+    cache_max_age: Optional[str] = typer.Option(None, "--cache-max-age", metavar="DURATION", help="Ignore cache entries older than this, e.g. 24h (default: no limit)."),
+    schedule: List[str] = typer.Option([], "--schedule", metavar="CRON", help="CronWorkflow schedule, e.g. '0 2 * * *' (repeatable)."),
+    timezone: Optional[str] = typer.Option(None, "--timezone", help="CronWorkflow timezone, e.g. Europe/Berlin."),
+    concurrency_policy: Optional[str] = typer.Option(None, "--concurrency-policy", help="CronWorkflow concurrencyPolicy: Allow, Forbid or Replace."),
+    config_path: Optional[Path] = typer.Option(None, "--config", metavar="FILE", help="Config file (default: the nearest kfp2argo.yaml or pyproject.toml [tool.kfp2argo] at or above the current directory)."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 listing every output (-o) that is missing or out of date."),
     lint: bool = typer.Option(False, "--lint", help="Also run `argo lint --offline` on the manifest; write nothing and exit 1 if it fails (needs the argo CLI)."),
     argo: Optional[str] = typer.Option(None, "--argo", envvar=ARGO_ENV, metavar="PATH", help="The argo CLI used by --lint (default: argo on PATH)."),
 ) -> None:
-    """Compile a KFP pipeline IR file into an Argo Workflow manifest.
+    """Compile a KFP pipeline IR file (or a directory of them) into Argo manifests.
+
+    Options also come from a config file (kfp2argo.yaml or [tool.kfp2argo] in pyproject.toml);
+    flags override it.
 
     Examples:
 
       kfp2argo compile pipeline.yaml -o workflow.yaml
 
-      kfp2argo compile pipeline.yaml -o workflow.yaml --lint
+      kfp2argo compile pipeline.yaml --kind cron-workflow --schedule '0 2 * * *'
+
+      kfp2argo compile pipelines/ -o manifests/            (batch: mirrors the tree)
+
+      kfp2argo compile pipelines/ -o manifests/ --check    (CI: fail on drift)
 
       kfp2argo compile pipeline.yaml -p learning_rate=0.01 -n ml | argo submit -
-
-      python -m kfp.compiler ... && cat pipeline.yaml | kfp2argo compile - --output-format json
     """
-    from transpiler import TranspileError, transpile
-    from transpiler.lower import Options
+    from transpiler import batch
+    from transpiler.errors import TranspileError
 
-    options = Options(
-        name=name,
-        generate_name=generate_name,
+    flags = dict(
+        kind=kind.value if kind else None,
         namespace=namespace,
-        service_account=service_account,
-        parameters=_split_pairs(parameter, "-p"),
-        placeholder_values=_split_pairs(placeholder, "--set-placeholder"),
-        pipeline_root=pipeline_root,
+        serviceAccountName=service_account,
+        labels=dict(_split_pairs(label, "--label")),
+        annotations=dict(_split_pairs(annotation, "--annotation")),
+        artifactRepositoryRef=_artifact_repository_ref(artifact_repository_ref),
+        imagePullSecrets=image_pull_secret,
+        podGC={"strategy": pod_gc} if pod_gc else None,
+        ttlStrategy={"secondsAfterCompletion": ttl} if ttl is not None else None,
+        parallelism=parallelism,
+        activeDeadlineSeconds=active_deadline_seconds,
+        pipelineRoot=pipeline_root,
+        placeholders=dict(_split_pairs(placeholder, "--set-placeholder")),
+        cache=cache,
+        cacheConfigMap=cache_config_map,
+        cacheMaxAge=cache_max_age,
+        schedules=schedule,
+        timezone=timezone,
+        concurrencyPolicy=concurrency_policy,
     )
+    if input_path != "-" and os.path.isdir(input_path):
+        if output == "-":
+            _usage("compiling a directory needs -o OUTPUT_DIRECTORY")
+        for given, flag in ((name, "--name"), (generate_name, "--generate-name"), (parameter, "-p"), (lint, "--lint")):
+            if given:
+                _usage(f"{flag} applies to one pipeline; it cannot be used when compiling a directory")
+        options = _options(config_path, flags)
+        raise typer.Exit(batch.run_directory(Path(input_path), Path(output), options, output_format.value, check=check))
+    options = _options(
+        config_path, flags, name=name, generate_name=generate_name, parameters=_split_pairs(parameter, "-p")
+    )
+    if check and output == "-":
+        _usage("--check compares with the file given by -o")
     argo_path = _find_argo(argo) if lint else None
     data, file = _read(input_path)
     try:
-        text = transpile(data, options, file=file, output_format=output_format.value)
+        text = batch.compile_text(data, file, options, output_format.value)
     except TranspileError as error:
         _report(error)
         return
+    if check:
+        raise typer.Exit(batch.check_one(Path(output), text, file))
     if argo_path is not None:
         _lint_compiled(argo_path, text, output, output_format)
     _write(output, text)

@@ -65,7 +65,12 @@ _Dumper.add_representer(str, _represent_str)
 
 def to_plain(model: Any) -> dict[str, Any]:
     """A hera model as plain, ordered dicts and lists (the emitted key order)."""
-    document = order(model.model_dump(by_alias=True, exclude_none=True, mode="json"))
+    return order_document(model.model_dump(by_alias=True, exclude_none=True, mode="json"))
+
+
+def order_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A manifest's keys in reading order: ``apiVersion, kind, metadata, spec``, then ``order``."""
+    document = order(document)
     first = {key: document[key] for key in DOCUMENT_KEYS if key in document}
     return {**first, **{k: v for k, v in document.items() if k not in first}}
 

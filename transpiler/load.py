@@ -66,14 +66,7 @@ class Source:
         """Line and column (1-based) of the value at ``pointer`` in ``document``, if known."""
         if document >= len(self.nodes):
             return None, None
-        node = self.nodes[document]
-        best = node
-        for token in _pointer_tokens(pointer):
-            node = _child_node(node, token)
-            if node is None:
-                break
-            best = node
-        return best.start_mark.line + 1, best.start_mark.column + 1
+        return locate(self.nodes[document], pointer)
 
     def diagnostic(self, message: str, pointer: str, document: int = 0) -> Diagnostic:
         """A diagnostic for ``pointer`` (relative to the document) with its line and column."""
@@ -110,6 +103,37 @@ def load(data: bytes | str, file: str = "<input>") -> Source:
     nodes = _compose(text, file)
     values = [_to_python(node, file) for node in nodes]
     return _classify(values, tuple(nodes), file)
+
+
+def load_yaml(text: str, file: str) -> tuple[Any, Any]:
+    """One YAML or JSON document that is not the IR (e.g. the config file): its plain value
+    (``None`` when empty) and its node tree, for :func:`locate`. Same refusals as :func:`load`
+    (syntax errors, aliases, duplicate or non-string keys), each located.
+
+    Raises:
+        LoadError: the text is not one valid YAML document.
+    """
+    if not text.strip():
+        return None, None
+    nodes = _compose(text, file)
+    if len(nodes) > 1:
+        mark = nodes[1].start_mark
+        raise _fail(file, MSG_TOO_MANY_DOCS.format(count=len(nodes)).split(";")[0] + "; expected one", mark.line + 1, mark.column + 1)
+    return _to_python(nodes[0], file), nodes[0]
+
+
+def locate(node: Any, pointer: str) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the value at ``pointer`` under a node from :func:`load_yaml`
+    (the nearest enclosing value when the pointer goes further than the document)."""
+    if node is None:
+        return None, None
+    best = node
+    for token in _pointer_tokens(pointer):
+        node = _child_node(node, token)
+        if node is None:
+            break
+        best = node
+    return best.start_mark.line + 1, best.start_mark.column + 1
 
 
 def _fail(file: str, message: str, line: int | None = None, column: int | None = None, pointer: str = "") -> LoadError:

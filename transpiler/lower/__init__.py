@@ -8,25 +8,25 @@ Problems found while lowering are collected and raised together as :class:`Unsup
 
 from __future__ import annotations
 
+from typing import Any
+
 from hera.workflows import models as m
 
 from transpiler import ir, names
 from transpiler.errors import UnsupportedFeature
 from transpiler.load import Source
-from transpiler.lower import io
+from transpiler.lower import io, kinds
 from transpiler.lower.container import lower_container
 from transpiler.lower.context import Context, Options
 from transpiler.lower.dag import lower_dag
 from transpiler.lower.loop import lower_loop
 from transpiler.lower.plan import Plan
 
-API_VERSION = "argoproj.io/v1alpha1"
-
 __all__ = ["Options", "lower"]
 
 
-def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: dict[str, str]) -> m.Workflow:
-    """Build the Argo Workflow for a parsed pipeline.
+def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: dict[str, str]) -> Any:
+    """Build the Argo manifest (``options.kind``: a Workflow by default) for a parsed pipeline.
 
     Args:
         source: the loaded input (for locating diagnostics).
@@ -49,26 +49,16 @@ def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: di
         templates.append(lower_container(ctx, pipeline.components[variant.component], variant, name))
     if ctx.diagnostics:
         raise UnsupportedFeature(ctx.diagnostics)
-    spec = m.WorkflowSpec(
-        entrypoint=plan.dag_template("root"),
-        arguments=_arguments(pipeline, overrides),
-        service_account_name=options.service_account,
-        templates=templates,
+    spec = m.WorkflowSpec.model_validate(
+        {
+            **dict(options.workflow_fields),
+            "entrypoint": plan.dag_template("root"),
+            "arguments": _arguments(pipeline, overrides),
+            "serviceAccountName": options.service_account,
+            "templates": templates,
+        }
     )
-    return m.Workflow(api_version=API_VERSION, kind="Workflow", metadata=_metadata(pipeline, options), spec=spec)
-
-
-def _metadata(pipeline: ir.Pipeline, options: Options) -> m.ObjectMeta:
-    annotations = {"kfp2argo.io/pipeline-name": pipeline.name}
-    if pipeline.display_name:
-        annotations["workflows.argoproj.io/title"] = pipeline.display_name
-    if pipeline.description:
-        annotations["workflows.argoproj.io/description"] = pipeline.description
-    if pipeline.sdk_version:
-        annotations["kfp2argo.io/kfp-sdk-version"] = pipeline.sdk_version
-    name = options.name
-    generate_name = None if name else (options.generate_name or names.generate_name(pipeline.name or "pipeline"))
-    return m.ObjectMeta(name=name, generate_name=generate_name, namespace=options.namespace, annotations=annotations)
+    return kinds.manifest(pipeline, options, spec)
 
 
 def _arguments(pipeline: ir.Pipeline, overrides: dict[str, str]) -> m.Arguments | None:

@@ -14,7 +14,7 @@ from typing import Any
 from hera.workflows import models as m
 
 from transpiler import argo_expr, ir, names, placeholders, wire
-from transpiler.lower import io, launcher
+from transpiler.lower import cache, io, launcher
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 
 MSG_PLACEHOLDER = "The placeholder {text} is not supported in a container component. {hint}"
@@ -84,6 +84,7 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
         retry_strategy=_retry_strategy(ctx, variant.retry),
         pod_spec_patch=_pod_spec_patch(ctx, component, executor),
     )
+    template.memoize = cache.memoize(ctx.options, template, variant.enable_cache)  # last: it hashes the template
     return template
 
 

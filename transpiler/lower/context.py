@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from transpiler import argo_expr, ir, placeholders
 from transpiler.errors import Diagnostic
 from transpiler.load import Source
 
 TASK_NAME_PARAMETER = "kfp2argo-task-name"
+DEFAULT_CACHE_CONFIG_MAP = "kfp2argo-cache"
 
 MSG_VERTEX_ONLY = (
     "{text} can only be filled by Vertex AI. Give it a value with --set-placeholder {name}=VALUE"
@@ -35,7 +37,7 @@ _VERTEX_ONLY = (
 
 @dataclass(frozen=True)
 class Options:
-    """What the caller can set beyond the IR (the CLI's flags)."""
+    """What the caller can set beyond the IR (the CLI's flags and the config file)."""
 
     name: str | None = None
     generate_name: str | None = None
@@ -44,6 +46,18 @@ class Options:
     parameters: tuple[tuple[str, str], ...] = ()
     placeholder_values: tuple[tuple[str, str], ...] = ()
     pipeline_root: str | None = None
+    kind: str = "workflow"
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    # WorkflowSpec fields by Argo's JSON name (podGC, ttlStrategy, parallelism, ...), already checked.
+    workflow_fields: tuple[tuple[str, Any], ...] = ()
+    cache: bool = False
+    cache_config_map: str = DEFAULT_CACHE_CONFIG_MAP
+    cache_max_age: str | None = None
+    schedules: tuple[str, ...] = ()
+    timezone: str | None = None
+    concurrency_policy: str | None = None
+    skeleton: str | None = None  # path of the manifest skeleton; None: templates/skeleton.yaml.j2
 
 
 @dataclass
