@@ -65,3 +65,52 @@ def test_pipeline_job_wrapper():
 def test_json_input():
     source = load(b'{"pipelineInfo": {"name": "p"}, "root": {"dag": {"tasks": {}}}}', "p.json")
     assert source.pipeline_spec["pipelineInfo"]["name"] == "p"
+
+
+@pytest.mark.parametrize(
+    "data, message, line",
+    [
+        (b"pipelineInfo: {name: p}\n" + b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply", 2),
+        (b"pipelineInfo: {name: p}\n1: x\n", "Mapping keys must be strings, got int", 2),
+        (b"pipelineInfo: {name: p}\n? [a]\n: x\n", "Mapping keys must be strings, got a collection", 1),
+        (b"root: {dag: {tasks: {}}}\npipelineInfo:\n  name: p\n  name: q\n", "Duplicate key 'name'", 4),
+    ],
+)
+def test_structural_refusals_are_located(data, message, line):
+    with pytest.raises(LoadError) as caught:
+        load(data, "in.yaml")
+    diagnostic = caught.value.diagnostics[0]
+    assert message in diagnostic.message and diagnostic.line == line
+
+
+def test_duplicate_key_points_at_its_mapping():
+    with pytest.raises(LoadError) as caught:
+        load(b"root: {dag: {tasks: {}}}\npipelineInfo:\n  name: p\n  name: q\n", "in.yaml")
+    assert caught.value.diagnostics[0].pointer == "/pipelineInfo"
+
+
+def test_values_match_pyyaml_and_positions_are_found_lazily():
+    import yaml
+
+    text = (
+        "pipelineInfo: {name: p, description: 'x: y'}\n"
+        "root: {dag: {tasks: {}}}\n"
+        "deploymentSpec: {executors: {e: {container: {image: a, args: [1, 1.5, true, null, '1', ~, 0x10, 2020-01-01, 'y']}}}}\n"
+    )
+    source = load(text.encode(), "in.yaml")
+    expected = yaml.load(text, Loader=yaml.SafeLoader)
+    expected["deploymentSpec"]["executors"]["e"]["container"]["args"][7] = "2020-01-01"  # timestamps stay text
+    assert source.pipeline_spec == expected
+    line = text.splitlines()[2]
+    assert source.locate("/deploymentSpec/executors/e/container/args/1") == (3, line.index("1.5") + 1)
+
+
+def test_an_empty_document_before_the_spec_is_ignored():
+    source = load(("---\n---\n" + SPEC).encode(), "in.yaml")
+    assert source.pipeline_spec["pipelineInfo"] == {"name": "p"}
+    assert source.locate("/pipelineInfo") == (3, 15)
+
+
+def test_positions_only_drops_values_but_still_locates():
+    source = load(SPEC.encode(), "in.yaml").positions_only()
+    assert source.pipeline_spec == {} and source.locate("/root/dag") == (2, 13)

@@ -125,8 +125,10 @@ def compile_document(data: bytes | str, options: Any = None, file: str = "<input
     source = load(data, file)
     validate(source)
     pipeline = parse(source)
+    source = source.positions_only()  # frees the input's values before the output is built
     overrides = parameter_overrides(source, pipeline, options)
     manifest = lower(source, pipeline, options, overrides)
+    del source
     from transpiler import skeleton
 
     return skeleton.apply(emit.to_plain(manifest), pipeline, options.skeleton, file)

@@ -12,7 +12,7 @@ are how a small file expands into a huge one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -60,13 +60,18 @@ class Source:
     runtime_parameters: dict[str, Any] = field(default_factory=dict)
     spec_pointer: str = ""
     runtime_pointer: str = ""
-    nodes: tuple[Any, ...] = ()
+    nodes: Any = ()  # the documents' YAML nodes (a _LazyNodes: composed when first needed)
 
     def locate(self, pointer: str, document: int = 0) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the value at ``pointer`` in ``document``, if known."""
         if document >= len(self.nodes):
             return None, None
         return locate(self.nodes[document], pointer)
+
+    def positions_only(self) -> "Source":
+        """This source without the documents' values, for passes after ``parse`` that only
+        locate diagnostics: on a large pipeline the values are the biggest thing in memory."""
+        return replace(self, pipeline_spec={}, platform_spec=None)
 
     def diagnostic(self, message: str, pointer: str, document: int = 0) -> Diagnostic:
         """A diagnostic for ``pointer`` (relative to the document) with its line and column."""
@@ -100,9 +105,7 @@ def load(data: bytes | str, file: str = "<input>") -> Source:
     transpiler.errors.LoadError: e.yaml: /: The input is empty. Expected a PipelineSpec written by the KFP SDK (YAML or JSON)
     """
     text = _decode(data, file)
-    nodes = _compose(text, file)
-    values = [_to_python(node, file) for node in nodes]
-    return _classify(values, tuple(nodes), file)
+    return _classify(_build(text, file), _LazyNodes(text, file), file)
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, Any]:
@@ -136,6 +139,27 @@ def locate(node: Any, pointer: str) -> tuple[int | None, int | None]:
     return best.start_mark.line + 1, best.start_mark.column + 1
 
 
+class _LazyNodes:
+    """The node trees of a text's documents, composed on first use: only diagnostics need
+    positions, and on a large pipeline the tree costs several times the memory of its values."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self._text = text
+        self._file = file
+        self._nodes: list[Any] | None = None
+
+    def _get(self) -> list[Any]:
+        if self._nodes is None:
+            self._nodes = _compose(self._text, self._file)
+        return self._nodes
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __getitem__(self, index: int) -> Any:
+        return self._get()[index]
+
+
 def _fail(file: str, message: str, line: int | None = None, column: int | None = None, pointer: str = "") -> LoadError:
     return LoadError([Diagnostic(message, pointer, file, line, column)])
 
@@ -165,7 +189,7 @@ def _decode(data: bytes | str, file: str) -> str:
 
 def _compose(text: str, file: str) -> list[Any]:
     try:
-        nodes = [node for node in yaml.compose_all(text, Loader=_Loader) if node is not None]
+        nodes = [node for node in yaml.compose_all(text, Loader=_Loader) if node is not None and not _empty_document(node)]
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = " ".join(str(p) for p in (err.context, err.problem) if p)
@@ -178,6 +202,101 @@ def _compose(text: str, file: str) -> list[Any]:
     if not nodes:
         raise _fail(file, MSG_EMPTY)
     return nodes
+
+
+MAX_DEPTH = 256  # far beyond any IR; keeps a hostile input from exhausting the stack
+
+
+def _build(text: str, file: str) -> list[Any]:
+    """The documents of ``text`` as plain values, built straight from libyaml's event stream.
+
+    No node tree is kept (it costs several times the values' memory on large pipelines); a
+    diagnostic that needs a position composes the nodes again (``Source.nodes``). Aliases,
+    duplicate keys, non-string keys and absurd nesting are refused here, with their position.
+    """
+    documents: list[Any] = []
+    strings: dict[str, str] = {}  # one object per distinct string: KFP repeats executor bodies per task
+    # Open collections; for a mapping, the key waiting for its value (_NO_KEY: none).
+    stack: list[list[Any]] = []
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                value: Any = _event_scalar(event)
+                if type(value) is str:
+                    value = strings.setdefault(value, value)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    raise _fail(file, MSG_NESTING, *_position(event), _stack_pointer(stack))
+                stack.append([{} if kind is yaml.MappingStartEvent else [], _NO_KEY, event])
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                value = stack.pop()[0]
+            elif kind is yaml.AliasEvent:
+                raise _fail(file, MSG_ALIAS, *_position(event), _stack_pointer(stack))
+            else:
+                continue
+            if not stack:
+                if not (kind is yaml.ScalarEvent and event.value == "" and event.implicit[0]):  # empty document
+                    documents.append(value)
+                continue
+            top = stack[-1]
+            container = top[0]
+            if type(container) is list:
+                container.append(value)
+            elif top[1] is _NO_KEY:
+                if not isinstance(value, str):
+                    what = "a collection" if kind is not yaml.ScalarEvent else type(value).__name__
+                    raise _fail(file, MSG_NON_STRING_KEY.format(kind=what), *_position(event if kind is yaml.ScalarEvent else None, top), _stack_pointer(stack))
+                if value in container:
+                    raise _fail(file, MSG_DUPLICATE_KEY.format(key=value), *_position(event), _stack_pointer(stack))
+                top[1] = value
+            else:
+                container[top[1]] = value
+                top[1] = _NO_KEY
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = " ".join(str(p) for p in (err.context, err.problem) if p)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise _fail(file, MSG_BAD_YAML.format(problem=problem or "syntax error"), line, column) from None
+    except yaml.YAMLError as err:
+        raise _fail(file, MSG_BAD_YAML.format(problem=str(err).splitlines()[0])) from None
+    if not documents:
+        raise _fail(file, MSG_EMPTY)
+    return documents
+
+
+def _empty_document(node: Any) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style
+
+
+_NO_KEY = object()
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _event_scalar(event: Any) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        if not event.implicit[0]:  # quoted: a string, as the resolver would say
+            return event.value
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR_TAG:
+        return event.value
+    return _scalar(yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+
+
+def _position(event: Any, top: list[Any] | None = None) -> tuple[int | None, int | None]:
+    mark = event.start_mark if event is not None else (top[2].start_mark if top else None)
+    return (mark.line + 1, mark.column + 1) if mark else (None, None)
+
+
+def _stack_pointer(stack: list[list[Any]]) -> str:
+    """The JSON pointer of the collection being built (for diagnostics only)."""
+    tokens = []
+    for container, key, _ in stack[:-1]:
+        tokens.append(len(container) if type(container) is list else key)
+    return "".join("/" + escape_pointer_token(t) for t in tokens)
 
 
 def _to_python(root: Any, file: str) -> Any:
@@ -217,7 +336,7 @@ def _scalar(node: Any) -> Any:
     return node.value
 
 
-def _classify(values: list[Any], nodes: tuple[Any, ...], file: str) -> Source:
+def _classify(values: list[Any], nodes: Any, file: str) -> Source:
     first = values[0]
     if not isinstance(first, dict):
         raise _fail(file, MSG_NOT_MAPPING.format(kind=_kind(first)), 1, 1)
@@ -239,7 +358,7 @@ def _classify(values: list[Any], nodes: tuple[Any, ...], file: str) -> Source:
     return Source(file, first, platform, nodes=nodes)
 
 
-def _from_wrapper(job: dict[str, Any], platform: Any, nodes: tuple[Any, ...], file: str) -> Source:
+def _from_wrapper(job: dict[str, Any], platform: Any, nodes: Any, file: str) -> Source:
     spec = job["pipelineSpec"]
     if not isinstance(spec, dict) or not _looks_like_spec(spec):
         line, column = _locate_key(nodes[0], "pipelineSpec")
