@@ -24,6 +24,9 @@ NONE = "kfp2argo:none"
 ESCAPE = "kfp2argo:"
 B64 = "kfp2argo:b64:"
 ERROR = "kfp2argo:error:"
+URI_KEY = "kfp2argo:uri"  # in an input artifact's metadata: the URI of an imported artifact
+# KFP's SDK reads a remote URI's artifact.path from these local folders (artifact_types.py).
+LOCAL_PREFIXES = (("gs://", "/gcs/"), ("s3://", "/s3/"), ("minio://", "/minio/"))
 OPEN = "{" * 2
 ROOTS = ("workflow", "inputs", "outputs", "pod", "node", "tasks", "steps", "item", "retries",
          "lastRetry", "cronworkflow", "status", "exitCode", "duration", "resourcesDuration")
@@ -174,14 +177,39 @@ def read_inputs(spec):
             meta = parse_text(meta, "STRUCT") if meta else {}
         except ValueError as e:
             raise LauncherError("metadata of input artifact %r: %s" % (name, e))
-        artifacts[name] = {"artifacts": [artifact(name, a, meta)]}
+        uri = meta.pop(URI_KEY, None)
+        if isinstance(uri, str) and local_path(uri) != uri:
+            link_import(name, a["path"], local_path(uri))
+        else:
+            uri = a["path"]
+        artifacts[name] = {"artifacts": [artifact(name, a, meta, uri)]}
     return params, artifacts
 
 
-def artifact(name, a, metadata):
+def local_path(uri):
+    """Where KFP's SDK reads an artifact with this URI (artifact.path): a local folder for a
+    gs://, s3:// or minio:// URI, the URI itself otherwise."""
+    for prefix, folder in LOCAL_PREFIXES:
+        if uri.startswith(prefix):
+            return folder + uri[len(prefix):]
+    return uri
+
+
+def link_import(name, download, link):
+    """Makes the file Argo downloaded for an imported artifact readable at KFP's local path."""
+    link = link.rstrip("/")
+    try:
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if not os.path.lexists(link):  # two inputs may import the same object
+            os.symlink(download, link)
+    except OSError as e:
+        raise LauncherError("imported artifact %r: cannot link %s: %s" % (name, link, e))
+
+
+def artifact(name, a, metadata, uri=None):
     kind = {"schemaTitle": a.get("schemaTitle", "system.Artifact"),
             "schemaVersion": a.get("schemaVersion", "0.0.1")}
-    return {"name": name, "type": kind, "uri": a["path"], "metadata": metadata}
+    return {"name": name, "type": kind, "uri": uri or a["path"], "metadata": metadata}
 
 
 def executor_input(spec, params, artifacts):
@@ -216,8 +244,8 @@ def placeholder_table(spec, ei):
         table[key(".inputs.parameters['%s']" % name)] = canonical(value, ptypes[name]["type"])
     for side in ("inputs", "outputs"):
         for name, arts in ei[side]["artifacts"].items():
-            uri = arts["artifacts"][0]["uri"]  # a local path: artifact.path == artifact.uri
-            table[key(".%s.artifacts['%s'].path" % (side, name))] = uri
+            uri = arts["artifacts"][0]["uri"]  # a local path, or an imported artifact's URI
+            table[key(".%s.artifacts['%s'].path" % (side, name))] = local_path(uri)
             table[key(".%s.artifacts['%s'].uri" % (side, name))] = uri
     for name, p in ei["outputs"]["parameters"].items():
         table[key(".outputs.parameters['%s'].output_file" % name)] = p["outputFile"]
@@ -307,6 +335,8 @@ def publish_outputs(spec):
         if a.get("metadataPath"):
             runtime = ((result.get("artifacts") or {}).get(name) or {}).get("artifacts") or [{}]
             meta = runtime[0].get("metadata") or {}
+            if isinstance(meta, dict):  # the key is reserved for an importer's URI
+                meta = {k: v for k, v in meta.items() if k != URI_KEY}
             try:
                 write_text(a["metadataPath"], encode(canonical(meta, "STRUCT")))
             except ValueError as e:

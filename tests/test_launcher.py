@@ -110,6 +110,14 @@ def make_model(note: str, model: Output[Model]):
 
 
 @dsl.component(base_image=IMAGE)
+def claims_a_uri(model: Output[Model]):
+    with open(model.path, "w") as f:
+        f.write("w")
+    model.metadata["kfp2argo:uri"] = "gs://not/imported"
+    model.metadata["kept"] = 1
+
+
+@dsl.component(base_image=IMAGE)
 def to_float(x: int) -> float:
     return x
 
@@ -395,6 +403,52 @@ def test_input_artifact_without_metadata_variable_gets_empty_metadata(tmp_path):
                  spec_edit=place_input("ds", "x"))
     assert_ok(run)
     assert json.loads(run.value("Output"))["metadata"] == {}
+
+
+@pytest.fixture
+def gcs_bucket():
+    """A bucket folder under /gcs, where KFP's SDK reads a gs:// artifact (artifact.path) and a
+    pod that reads an imported artifact has an emptyDir; removed afterwards."""
+    root = Path("/gcs")
+    if not os.access(root if root.exists() else root.parent, os.W_OK):
+        pytest.skip("needs write access to /gcs, as the pod has")
+    bucket = "kfp2argo-test-%d" % random.randrange(10**9)
+    yield bucket
+    import shutil
+    shutil.rmtree(root / bucket, ignore_errors=True)
+    if root.exists() and not any(root.iterdir()):
+        root.rmdir()
+
+
+def test_imported_artifact_keeps_its_uri_and_path_reads_the_download(tmp_path, gcs_bucket):
+    uri = "gs://%s/dir/shakespeare1.txt" % gcs_bucket
+    metadata = {"source": "gcs", "kfp2argo:uri": uri}
+    run = launch(tmp_path, read_dataset, metadata={"ds": wire.wire_value(metadata, "STRUCT")},
+                 spec_edit=place_input("ds", "to be"))
+    assert_ok(run)
+    assert json.loads(run.value("Output")) == {
+        "content": "to be", "metadata": {"source": "gcs"}, "uri": uri,
+        "path": "/gcs/%s/dir/shakespeare1.txt" % gcs_bucket}
+
+
+def test_imported_artifact_in_placeholders(tmp_path, gcs_bucket):
+    uri = "gs://%s/data.csv" % gcs_bucket
+    run = launch(tmp_path, structured_args, {"x": "v"},
+                 metadata={"src": wire.wire_value({"kfp2argo:uri": uri}, "STRUCT")},
+                 spec_edit=place_input("src", "csv"))
+    assert_ok(run)
+    out = Path(run.spec["outputs"]["parameters"]["out"]["path"])
+    argv = json.loads(wire.decode(out.read_text(encoding="utf-8")))
+    local = "/gcs/%s/data.csv" % gcs_bucket
+    assert argv[argv.index("--src") + 1:argv.index("--src") + 3] == [local, uri]
+    assert Path(local).read_text() == "csv"
+
+
+def test_output_metadata_never_carries_the_reserved_uri_key(tmp_path):
+    run = launch(tmp_path, claims_a_uri)
+    assert_ok(run)
+    meta = Path(run.spec["outputs"]["artifacts"]["model"]["metadataPath"]).read_text(encoding="utf-8")
+    assert wire.decode_typed(meta, "STRUCT") == {"kept": 1}
 
 
 @pytest.mark.parametrize("content, expected", [("rows", "rows"), (None, "no dataset")])

@@ -212,9 +212,170 @@ class Resources:
         )
 
 
+# The Kubernetes platform spec (kfp-kubernetes) -------------------------------------------------
+#
+# Pointers of these nodes point into the platform-spec document (document index 1).
+
+PlatformSource = Union[Constant, ComponentInput, TaskOutput]
+
+
+@dataclass(frozen=True)
+class PlatformValue:
+    """A value the platform spec gives as an input parameter spec: a constant, or an input of the
+    DAG that holds the task, or an output of a sibling task (resolved per task). ``input`` names
+    the Argo input parameter that carries a run-time value into the template (None for a
+    constant)."""
+
+    source: PlatformSource
+    input: str | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class KeyToEnv:
+    key: str
+    env: str
+
+
+@dataclass(frozen=True)
+class ObjectEnv:
+    """A Secret (``kind`` "secret") or ConfigMap ("configMap") read into environment variables."""
+
+    kind: str
+    name: PlatformValue
+    keys: tuple[KeyToEnv, ...]
+    optional: bool | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectVolume:
+    """A Secret or ConfigMap mounted as a volume."""
+
+    kind: str
+    name: PlatformValue
+    mount_path: str
+    optional: bool | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class PvcMount:
+    name: PlatformValue
+    mount_path: str
+    sub_path: str = ""
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class EphemeralVolume:
+    """A generic ephemeral volume (a PVC made for the pod and deleted with it)."""
+
+    volume_name: str
+    mount_path: str
+    access_modes: tuple[str, ...]
+    size: str
+    storage_class: str | None = None  # None: the cluster's default storage class
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class EmptyDirMount:
+    volume_name: str
+    mount_path: str
+    medium: str | None = None
+    size_limit: str | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str = ""
+    operator: str = ""
+    value: str = ""
+    effect: str = ""
+    seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A label or field selector requirement (``key``, ``operator``, ``values``)."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeAffinityTerm:
+    """Required (no ``weight``) or preferred node affinity."""
+
+    match_expressions: tuple[Requirement, ...] = ()
+    match_fields: tuple[Requirement, ...] = ()
+    weight: int | None = None
+
+
+@dataclass(frozen=True)
+class PodAffinityTerm:
+    match_expressions: tuple[Requirement, ...] = ()
+    match_labels: tuple[tuple[str, str], ...] = ()
+    topology_key: str = ""
+    namespaces: tuple[str, ...] = ()
+    namespace_expressions: tuple[Requirement, ...] = ()
+    namespace_labels: tuple[tuple[str, str], ...] = ()
+    weight: int | None = None
+    anti: bool = False
+
+
+@dataclass(frozen=True)
+class SecurityContext:
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    run_as_non_root: bool | None = None
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    """What kfp-kubernetes asks of one executor's pod. JSON-valued fields (``node_selector_json``,
+    ``toleration_json``, ``node_affinity_json``) hold the value of a STRUCT (or LIST, for
+    tolerations) parameter or constant."""
+
+    object_env: tuple[ObjectEnv, ...] = ()
+    object_volumes: tuple[ObjectVolume, ...] = ()
+    field_path_env: tuple[tuple[str, str], ...] = ()
+    pvc_mounts: tuple[PvcMount, ...] = ()
+    ephemeral_volumes: tuple[EphemeralVolume, ...] = ()
+    empty_dirs: tuple[EmptyDirMount, ...] = ()
+    node_selector: tuple[tuple[str, str], ...] = ()
+    node_selector_json: PlatformValue | None = None
+    tolerations: tuple[Toleration, ...] = ()
+    toleration_json: tuple[PlatformValue, ...] = ()
+    node_affinity: tuple[NodeAffinityTerm, ...] = ()
+    node_affinity_json: tuple[PlatformValue, ...] = ()
+    pod_affinity: tuple[PodAffinityTerm, ...] = ()
+    image_pull_secrets: tuple[PlatformValue, ...] = ()
+    image_pull_policy: str | None = None
+    pod_labels: tuple[tuple[str, str], ...] = ()
+    pod_annotations: tuple[tuple[str, str], ...] = ()
+    active_deadline_seconds: int | None = None
+    security_context: SecurityContext | None = None
+    pointer: str = ""
+
+    def run_time_values(self) -> tuple[PlatformValue, ...]:
+        """The values that reach the template as input parameters, in input order."""
+        values = [e.name for e in self.object_env] + [v.name for v in self.object_volumes]
+        values += [m.name for m in self.pvc_mounts] + list(self.image_pull_secrets)
+        values += [self.node_selector_json] if self.node_selector_json else []
+        values += list(self.toleration_json) + list(self.node_affinity_json)
+        return tuple(sorted((v for v in values if v.input), key=lambda v: v.input or ""))
+
+
 @dataclass(frozen=True)
 class ContainerSpec:
-    """An executor's container: image and argv exactly as the IR holds them."""
+    """An executor's container: image and argv exactly as the IR holds them, and what the
+    Kubernetes platform spec adds to its pod."""
 
     image: str
     command: tuple[str, ...] = ()
@@ -222,10 +383,24 @@ class ContainerSpec:
     env: tuple[tuple[str, str], ...] = ()
     resources: Resources = field(default_factory=Resources)
     pointer: str = ""
+    kubernetes: KubernetesConfig | None = None
 
     @property
     def argv(self) -> tuple[str, ...]:
         return self.command + self.args
+
+
+@dataclass(frozen=True)
+class Importer:
+    """A ``dsl.importer`` executor: an artifact that already exists at ``uri`` (a Constant, or
+    the name of the importer task's input parameter that holds it at run time), with its
+    metadata (a JSON object whose strings may hold ``{{$.inputs.parameters['x']}}``)."""
+
+    uri: Constant | str
+    schema_title: str
+    schema_version: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    pointer: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,3 +427,9 @@ class Pipeline:
     executors: dict[str, ContainerSpec]
     sdk_version: str = ""
     schema_version: str = ""
+    importers: dict[str, Importer] = field(default_factory=dict)
+
+    def importer(self, component_name: str) -> Importer | None:
+        """The importer a component runs, if it is a ``dsl.importer`` component."""
+        component = self.components.get(component_name)
+        return self.importers.get(component.executor or "") if component else None

@@ -14,7 +14,7 @@ from typing import Any
 from hera.workflows import models as m
 
 from transpiler import argo_expr, ir, names, placeholders, wire
-from transpiler.lower import cache, io, launcher
+from transpiler.lower import cache, importer, io, launcher, platform
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 
 MSG_PLACEHOLDER = "The placeholder {text} is not supported in a container component. {hint}"
@@ -31,12 +31,17 @@ MSG_ACCELERATOR = (
 
 @dataclass(frozen=True)
 class Variant:
-    """What makes two tasks of one component need different Argo templates."""
+    """What makes two tasks of one component need different Argo templates. ``absent`` names the
+    platform inputs that may be absent (``lower.platform``); ``imported`` holds (input artifact,
+    URI scheme) for artifacts that may come from a ``dsl.importer`` whose URI the SDK maps to a
+    local path (``lower.importer``)."""
 
     component: str
     retry: ir.RetryPolicy | None = None
     enable_cache: bool = False
     present: frozenset[str] = field(default_factory=frozenset)
+    absent: frozenset[str] = field(default_factory=frozenset)
+    imported: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
     def key(self) -> str:
         retry = self.retry and (
@@ -45,7 +50,13 @@ class Variant:
             self.retry.backoff_factor,
             self.retry.backoff_max_duration,
         )
-        return json.dumps([self.component, retry, self.enable_cache, sorted(self.present)])
+        parts: list = [self.component, retry, self.enable_cache, sorted(self.present)]
+        if self.absent or self.imported:
+            parts.append({"absent": sorted(self.absent), "imported": sorted(map(list, self.imported))})
+        return json.dumps(parts)
+
+    def imported_names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.imported)
 
 
 def if_present_inputs(executor: ir.ContainerSpec) -> frozenset[str]:
@@ -68,12 +79,20 @@ def if_present_inputs(executor: ir.ContainerSpec) -> frozenset[str]:
 
 def lower_container(ctx: Context, component: ir.Component, variant: Variant, name: str) -> m.Template:
     executor = ctx.pipeline.executors[component.executor or ""]
+    if platform.pvc_operation(executor):  # never memoized: creating or deleting a claim is the point
+        template = platform.pvc_template(ctx, component, executor, name)
+        template.retry_strategy = _retry_strategy(ctx, variant.retry)
+        return template
     python = placeholders.is_python_component(executor.argv)
     _check_accelerator(ctx, executor.resources)
     inputs = _inputs(component, python)
     if uses_task_name(executor):
         inputs = inputs or m.Inputs()
         inputs.parameters = (inputs.parameters or []) + [m.Parameter(name=TASK_NAME_PARAMETER)]
+    if variant.imported and not python:
+        inputs = inputs or m.Inputs()
+        uri_inputs = [m.Parameter(name=importer.uri_parameter(a)) for a in sorted(variant.imported_names())]
+        inputs.parameters = (inputs.parameters or []) + uri_inputs
     template = m.Template(
         name=name,
         inputs=inputs,
@@ -82,10 +101,42 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
         container=_container(ctx, component, executor, variant, python),
         volumes=[io.outputs_volume()] if _needs_outputs_volume(component, python) else None,
         retry_strategy=_retry_strategy(ctx, variant.retry),
-        pod_spec_patch=_pod_spec_patch(ctx, component, executor),
     )
+    if python and variant.imported:
+        _add_local_roots(template, {scheme for _, scheme in variant.imported})
+    patch = _merge_patches(_resources_patch(ctx, component, executor), platform.apply(ctx, template, executor, variant.absent))
+    template.pod_spec_patch = platform.patch_text(patch)
     template.memoize = cache.memoize(ctx.options, template, variant.enable_cache)  # last: it hashes the template
     return template
+
+
+def _add_local_roots(template: m.Template, schemes: set[str]) -> None:
+    """Python components that read an imported artifact: writable folders at KFP's local paths
+    for remote URIs (``/gcs``, ``/s3``, ``/minio``), where the launcher links the download."""
+    assert template.container is not None
+    for scheme in sorted(schemes):
+        root = importer.LOCAL_ROOTS[scheme]
+        volume = m.Volume(name="kfp2argo" + root.replace("/", "-"), empty_dir=m.EmptyDirVolumeSource())
+        template.volumes = (template.volumes or []) + [volume]
+        mount = m.VolumeMount(name=volume.name, mount_path=root)
+        template.container.volume_mounts = (template.container.volume_mounts or []) + [mount]
+
+
+def _merge_patches(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two pod spec patches as one; both may patch the ``main`` container."""
+    merged = {**first, **second}
+    containers = first.get("containers", []) + second.get("containers", [])
+    if containers:
+        merged["containers"] = [{k: v for c in containers for k, v in c.items()}]
+    return merged
+
+
+def uses_uri(executor: ir.ContainerSpec, artifact: str) -> bool:
+    """Whether the argv reads ``{{$.inputs.artifacts['<artifact>'].uri}}``."""
+    return any(
+        isinstance(ref, placeholders.IORef) and (ref.side, ref.kind, ref.name, ref.attr) == ("inputs", "artifacts", artifact, "uri")
+        for ref in placeholders.references(executor.argv)
+    )
 
 
 def uses_task_name(executor: ir.ContainerSpec) -> bool:
@@ -142,7 +193,7 @@ def _container(
         command, args, launcher_env = launcher.invocation(ctx, component, executor)
         env += launcher_env
     else:
-        resolver = _Resolver(ctx, component, executor, variant.present)
+        resolver = _Resolver(ctx, component, executor, variant.present, variant.imported_names())
         command = resolver.argv(executor.command, executor.pointer + "/command")
         args = resolver.argv(executor.args, executor.pointer + "/args")
     return m.Container(
@@ -164,11 +215,13 @@ def _literal(ctx: Context, text: str, at: str) -> str:
 class _Resolver:
     """Resolves a container component's KFP placeholders into Argo text, at compile time."""
 
-    def __init__(self, ctx: Context, component: ir.Component, executor: ir.ContainerSpec, present: frozenset[str]):
+    def __init__(self, ctx: Context, component: ir.Component, executor: ir.ContainerSpec, present: frozenset[str],
+                 imported: frozenset[str] = frozenset()):
         self.ctx = ctx
         self.component = component
         self.executor = executor
         self.present = present
+        self.imported = imported
 
     def argv(self, elements: tuple[str, ...], at: str) -> list[str]:
         result: list[str] = []
@@ -212,6 +265,8 @@ class _Resolver:
             if parameter is not None:
                 return argo_expr.input_parameter(names.parameter_name(ref.name))
         elif ref.side == "inputs" and ref.kind == "artifacts" and ref.attr in ("path", "uri"):
+            if ref.attr == "uri" and ref.name in self.imported:
+                return argo_expr.input_parameter(importer.uri_parameter(ref.name))
             if self.component.inputs.artifact(ref.name) is not None:
                 return io.input_artifact_path(ref.name)
         elif ref.side == "outputs" and ref.kind == "parameters" and ref.attr == "output_file":
@@ -270,7 +325,7 @@ def _check_accelerator(ctx: Context, resources: ir.Resources) -> None:
             ctx.unsupported(MSG_ACCELERATOR.format(kind=kind), resources.pointer + "/accelerator")
 
 
-def _pod_spec_patch(ctx: Context, component: ir.Component, executor: ir.ContainerSpec) -> str | None:
+def _resources_patch(ctx: Context, component: ir.Component, executor: ir.ContainerSpec) -> dict[str, Any]:
     """Resources given by pipeline parameters or task outputs become a podSpecPatch.
 
     Argo substitutes parameters into a ``podSpecPatch`` string, but not into a resource quantity
@@ -293,8 +348,8 @@ def _pod_spec_patch(ctx: Context, component: ir.Component, executor: ir.Containe
             resolved_key = resolver.text(key, resources.pointer)
             patch.setdefault(section, {})[resolved_key] = resolver.text(value, resources.pointer)
     if not patch:
-        return None
-    return json.dumps({"containers": [{"name": "main", "resources": patch}]}, separators=(",", ":"), sort_keys=True)
+        return {}
+    return {"containers": [{"name": platform.PATCH_CONTAINER, "resources": patch}]}
 
 
 def _retry_strategy(ctx: Context, retry: ir.RetryPolicy | None) -> m.RetryStrategy | None:

@@ -12,17 +12,21 @@ Each IR task becomes a DAG task:
   the run) still fails when they failed: an Argo DAG's phase comes only from its targets;
 * a ``dsl.ParallelFor`` task calls a loop template: one DAG task with ``withItems`` or
   ``withParam`` over the iteration template, ``parallelism`` from the iterator policy, and the
-  loop's (collected) outputs aggregated back into typed lists (``lower.loop``).
+  loop's (collected) outputs aggregated back into typed lists (``lower.loop``);
+* a task whose executor has a Kubernetes platform spec binds the template's platform inputs
+  (``lower.platform``), and a DeletePVC task waits for the tasks that mount its claim;
+* a ``dsl.importer`` task is no Argo task: its consumers get the artifact's location as their
+  argument (``lower.importer``) and wait for what the importer waited for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hera.workflows import models as m
 
 from transpiler import argo_expr, cel, ir, names, placeholders, wire, wire_expr
-from transpiler.lower import io
+from transpiler.lower import importer, io, platform
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 from transpiler.lower.plan import Plan
 
@@ -31,6 +35,8 @@ MSG_ROOT_ARTIFACT = "Pipeline-level input artifacts have no Argo equivalent in a
 MSG_CONDITION = "Condition {condition!r}, at character {offset}: {message}"
 MSG_LOOP_REUSE = "Component {component!r} is the body of a dsl.ParallelFor loop and cannot be used by another task"
 MSG_LOOP_CONTAINER = "A dsl.ParallelFor loop must iterate over a DAG component; {component!r} is a container component"
+MSG_IMPORTER_TASK = "A dsl.importer task with {what} is not supported: the importer runs no pod of its own"
+MSG_EMPTY_DAG = "This DAG holds only dsl.importer tasks, which become no Argo tasks; Argo needs at least one task"
 
 # Argo node phases to KFP task states, for dsl.PipelineTaskFinalStatus.
 _FINAL_STATES = (("Succeeded", "SUCCEEDED"), ("Skipped", "SKIPPED"), ("Omitted", "NOT_TRIGGERED"))
@@ -53,6 +59,15 @@ class Scope:
     plan: Plan
     component: ir.Component
     task_names: dict[str, str]
+    importers: set[str] = field(init=False)  # dsl.importer tasks: no Argo tasks
+    upstream: dict[str, set[str]] = field(init=False)  # task -> the tasks its DAG task depends on
+    reported: set[str] = field(init=False, default_factory=set)  # importer problems already reported
+
+    def __post_init__(self) -> None:
+        assert self.component.dag is not None
+        pipeline = self.ctx.pipeline
+        self.importers = {t.name for t in self.component.dag.tasks if pipeline.importer(t.component)}
+        self.upstream = _upstream_graph(pipeline, self.component, self.importers)
 
     @property
     def is_root(self) -> bool:
@@ -74,7 +89,9 @@ class Scope:
 def lower_dag(ctx: Context, component: ir.Component, plan: Plan) -> m.Template:
     assert component.dag is not None
     scope = Scope(ctx, plan, component, plan.task_names(component))
-    tasks = [_task(scope, task) for task in component.dag.tasks]
+    tasks = [_task(scope, task) for task in component.dag.tasks if task.name not in scope.importers]
+    if not tasks:
+        ctx.unsupported(MSG_EMPTY_DAG, component.pointer + "/dag")
     loop = plan.loop_task(component)
     return m.Template(
         name=plan.iteration_template(component.name) if loop else plan.dag_template(component.name),
@@ -120,6 +137,8 @@ def _outputs(scope: Scope) -> m.Outputs | None:
 def _output_parameter(scope: Scope, out: ir.DagOutput, argo_name) -> m.Parameter:
     """A DAG output parameter (``argo_name`` maps IR output names to the Argo parameter: the
     value itself, or an artifact's metadata companion)."""
+    if any(s.task in scope.importers for s in out.sources):
+        scope.ctx.unsupported(importer.MSG_IMPORTER_OUTPUT, out.pointer)
     if len(out.sources) == 1:
         source = out.sources[0]
         value_from = m.ValueFrom(
@@ -173,8 +192,8 @@ def _targets(scope: Scope) -> dict:
     waiting = [t for t in dag.tasks if t.run_after_failure]
     if not waiting:
         return {}
-    upstream = {t.name: _upstream(t) for t in dag.tasks}
-    leaves = {t.name for t in dag.tasks} - set().union(*upstream.values())
+    upstream = scope.upstream
+    leaves = {t.name for t in dag.tasks} - scope.importers - set().union(*upstream.values())
     targets = leaves.union(*(upstream[t.name] for t in waiting))
     return {"target": " ".join(sorted(scope.task_names[t] for t in targets)), "fail_fast": False}
 
@@ -183,12 +202,62 @@ def _targets(scope: Scope) -> dict:
 
 
 def _upstream(task: ir.Task) -> set[str]:
+    """The sibling tasks a task names or reads from in the PipelineSpec."""
     upstream = set(task.dependent_tasks)
     for binding in task.parameters:
         if isinstance(binding.source, (ir.TaskOutput, ir.TaskFinalStatus)):
             upstream.add(binding.source.task)
     upstream |= {b.source.task for b in task.artifacts if isinstance(b.source, ir.TaskOutput)}
     return upstream
+
+
+def _upstream_graph(pipeline: ir.Pipeline, component: ir.Component, importers: set[str]) -> dict[str, set[str]]:
+    """Each task's upstream tasks: those it names or reads from, with importers (no Argo tasks)
+    replaced by what they wait for; a DeletePVC task also waits for the tasks that mount its
+    claim, unless one of them runs after it."""
+    assert component.dag is not None
+    direct = {t.name: _direct_upstream(pipeline, t) for t in component.dag.tasks}
+
+    def without_importers(names: set[str], seen: frozenset[str] = frozenset()) -> set[str]:
+        found: set[str] = set()
+        for name in names:
+            if name not in importers:
+                found.add(name)
+            elif name not in seen:
+                found |= without_importers(direct[name], seen | {name})
+        return found
+
+    graph = {name: without_importers(upstream) for name, upstream in direct.items()}
+    for task in component.dag.tasks:
+        claim = platform.claim_deleted(pipeline, task)
+        for other in component.dag.tasks if claim is not None else ():
+            if other.name != task.name and other.name not in importers and task.name not in _ancestors(graph, other.name) \
+                    and platform.mounts_claim(pipeline, component, other, claim):
+                graph[task.name].add(other.name)
+    return graph
+
+
+def _ancestors(graph: dict[str, set[str]], name: str) -> set[str]:
+    found: set[str] = set()
+    todo = list(graph.get(name, ()))
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo += graph.get(current, ())
+    return found
+
+
+def _direct_upstream(pipeline: ir.Pipeline, task: ir.Task) -> set[str]:
+    """``_upstream`` and the tasks whose outputs the task's platform spec reads."""
+    return _upstream(task) | {v.source.task for v in _platform_values(pipeline, task) if isinstance(v.source, ir.TaskOutput)}
+
+
+def _platform_values(pipeline: ir.Pipeline, task: ir.Task) -> tuple[ir.PlatformValue, ...]:
+    """The run-time platform values of the executor a task runs."""
+    component = pipeline.components.get(task.component)
+    executor = pipeline.executors.get(component.executor or "") if component else None
+    return executor.kubernetes.run_time_values() if executor and executor.kubernetes else ()
 
 
 def _task(scope: Scope, task: ir.Task) -> m.DAGTask:
@@ -198,12 +267,22 @@ def _task(scope: Scope, task: ir.Task) -> m.DAGTask:
     template = plan.template_for(scope.component, task)
     values = {b.name: _parameter_value(scope, task, target, b) for b in task.parameters}
     parameters = [m.Parameter(name=names.parameter_name(name), value=v.tag) for name, v in values.items()]
+    parameters += [
+        m.Parameter(name=v.input, value=_platform_value(scope, task, v).tag) for v in _platform_values(ctx.pipeline, task) if v.input
+    ]
     artifacts: list[m.Artifact] = []
     for binding in task.artifacts:
         artifact, metadata = _artifact_argument(scope, task, binding)
         artifacts.append(artifact)
         if plan.carries_metadata(target):
             parameters.append(metadata)
+    variant = plan.variant(scope.component, task)
+    if variant and variant.imported and not plan.carries_metadata(target):
+        bindings = {b.name: b for b in task.artifacts}
+        parameters += [
+            m.Parameter(name=importer.uri_parameter(name), value=_imported_uri(scope, bindings[name]))
+            for name in sorted(variant.imported_names())
+        ]
     if plan.needs_task_name(template):
         parameters.append(m.Parameter(name=TASK_NAME_PARAMETER, value=wire.wire_value(task.display_name, "STRING")))
     arguments = None
@@ -227,7 +306,7 @@ def _check_loop(scope: Scope, task: ir.Task, target: ir.Component) -> None:
 
 
 def _depends(scope: Scope, task: ir.Task) -> str | None:
-    upstream = sorted(scope.task_names[t] for t in _upstream(task))
+    upstream = sorted(scope.task_names[t] for t in scope.upstream[task.name])
     if task.run_after_failure:
         return " && ".join(argo_expr.depends_completed(t) for t in upstream) or None
     return " && ".join(upstream) or None
@@ -362,6 +441,8 @@ def _artifact_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding)
     name = names.parameter_name(binding.name)
     source = binding.source
     optional = None
+    if isinstance(source, ir.TaskOutput) and source.task in scope.importers:
+        return _imported_argument(scope, binding)
     if isinstance(source, ir.ComponentInput):
         if scope.is_root:
             scope.ctx.unsupported(MSG_ROOT_ARTIFACT, binding.pointer)
@@ -376,3 +457,102 @@ def _artifact_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding)
             metadata = _after_failure(scope, source.task, io.metadata_parameter(source.name), io.EMPTY_METADATA).tag
     artifact = m.Artifact(name=name, from_=origin, optional=optional)
     return artifact, m.Parameter(name=io.metadata_parameter(binding.name), value=metadata)
+
+
+# platform values and imported artifacts --------------------------------------------------------
+
+
+def _platform_value(scope: Scope, task: ir.Task, value: ir.PlatformValue) -> Value:
+    """A run-time platform value as the task binds it (checked against the DAG by ``parse``)."""
+    source = value.source
+    if isinstance(source, ir.TaskOutput):
+        if task.run_after_failure:
+            return _after_failure(scope, source.task, names.parameter_name(source.name), wire.NONE)
+        return scope.task_output(source.task, names.parameter_name(source.name))
+    assert isinstance(source, ir.ComponentInput)
+    return scope.component_input(source.name)
+
+
+@dataclass(frozen=True)
+class _ImportedUri:
+    """An importer task's URI in a consumer's scope: its scheme, and the URI (a constant) or
+    the value that holds it at run time."""
+
+    scheme: str
+    uri: str | None
+    value: Value | None
+
+
+def _importer_uri(scope: Scope, producer: ir.Task) -> _ImportedUri | None:
+    """The URI of an importer task, or None after reporting (once) why it cannot be read."""
+    pipeline = scope.ctx.pipeline
+    spec = pipeline.importer(producer.component)
+    assert spec is not None
+    found, problem = importer.scheme(pipeline, scope.component, producer)
+    at = spec.pointer + "/artifactUri"
+    for what, present in (("a condition", producer.condition), ("a loop", producer.iterator)):
+        if present:
+            problem, at = MSG_IMPORTER_TASK.format(what=what), producer.pointer
+    if problem or found is None:
+        if producer.name not in scope.reported:
+            scope.reported.add(producer.name)
+            scope.ctx.unsupported(problem or "", at)
+        return None
+    source = importer.uri_source(spec, producer)
+    if isinstance(source, ir.Constant):
+        return _ImportedUri(found, source.value, None)
+    return _ImportedUri(found, None, _importer_inputs(scope, producer)[str(spec.uri)])
+
+
+def _importer_inputs(scope: Scope, producer: ir.Task) -> dict[str, Value]:
+    component = scope.ctx.pipeline.components[producer.component]
+    return {b.name: _parameter_value(scope, producer, component, b) for b in producer.parameters}
+
+
+def _imported_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Artifact, m.Parameter]:
+    """The argument artifact for an importer's artifact: its location, downloaded as it is, and
+    its metadata companion (the importer's metadata and the original URI)."""
+    assert isinstance(binding.source, ir.TaskOutput) and scope.component.dag is not None
+    producer = scope.component.dag.task(binding.source.task)
+    spec = scope.ctx.pipeline.importer(producer.component)
+    assert spec is not None
+    name = names.parameter_name(binding.name)
+    metadata_name = io.metadata_parameter(binding.name)
+    uri = _importer_uri(scope, producer)
+    if uri is None:
+        return m.Artifact(name=name), m.Parameter(name=metadata_name, value=io.EMPTY_METADATA)
+    values = _importer_inputs(scope, producer)
+    inputs = {
+        b.name: (True, importer.interpolated(values[b.name].tag)) if isinstance(b.source, ir.Constant) else (False, values[b.name].expr)
+        for b in producer.parameters
+    }
+
+    def problem(message: str, at: str) -> None:
+        if at not in scope.reported:
+            scope.reported.add(at)
+            scope.ctx.unsupported(message, at)
+
+    uri_expr = uri.value.expr if uri.value else None
+    metadata = importer.companion(spec, uri.scheme, uri.uri, uri_expr, inputs, problem)
+    location = importer.location(uri.scheme, uri.uri, uri_expr)
+    artifact = m.Artifact(name=name, archive=m.ArchiveStrategy(none=m.NoneStrategy()), **location)
+    return artifact, m.Parameter(name=metadata_name, value=metadata)
+
+
+def _imported_uri(scope: Scope, binding: ir.ArtifactBinding) -> str:
+    """What a container component sees as ``{{$.inputs.artifacts['x'].uri}}`` for an artifact
+    that may be imported: the importer's URI (as any string input, its wire text); through a
+    DAG input, the URI the metadata companion carries, else (an artifact a task made) the local
+    path, as for any artifact."""
+    source = binding.source
+    if isinstance(source, ir.TaskOutput):
+        assert scope.component.dag is not None
+        uri = _importer_uri(scope, scope.component.dag.task(source.task))
+        if uri is None:
+            return ""
+        return uri.value.tag if uri.value else wire.wire_value(uri.uri, "STRING")
+    companion = wire_expr.decode_json(scope.component_input(io.metadata_parameter(source.name)).expr, "map")
+    key = wire_expr.string(importer.URI_KEY)
+    local = wire_expr.string(io.input_artifact_path(binding.name))
+    uri_expr = f"map([{companion}], # != nil && type(get(#, {key})) == 'string' ? get(#, {key}) : {local})[0]"
+    return argo_expr.expression(wire_expr.encode(uri_expr))

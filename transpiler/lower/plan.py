@@ -3,8 +3,9 @@
 A DAG component becomes one DAG template. A container component becomes one container template
 per *variant*: tasks that use it with a different retry policy, caching option or set of
 supplied optional inputs (IfPresent is resolved at compile time) need their own template,
-because in Argo those live on the template, not the task. A component with one variant keeps its
-plain name; several variants get a hash suffix each.
+because in Argo those live on the template, not the task; so do tasks whose platform values may
+be absent and tasks that may read an imported artifact. A component with one variant keeps its
+plain name; several variants get a hash suffix each. ``dsl.importer`` tasks get no template.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import json
 from typing import Any
 
 from transpiler import ir, names, placeholders
-from transpiler.lower.container import Variant, if_present_inputs, uses_task_name
+from transpiler.lower import importer, platform
+from transpiler.lower.container import Variant, if_present_inputs, uses_task_name, uses_uri
 
 
 class Plan:
@@ -28,6 +30,8 @@ class Plan:
         self._task_names: dict[str, dict[str, str]] = {}
         self._unique: list[tuple[str, Variant]] = []
         self._loops: dict[str, ir.Task] = {}
+        self._absent = platform.absent_inputs(pipeline)
+        self._imported = importer.imported_schemes(pipeline)
         self._visit(pipeline.root, set())
         self._name_templates()
         self._task_name_templates = self._find_task_name_templates()
@@ -46,15 +50,35 @@ class Plan:
                     self._loops.setdefault(target.name, task)
                 self._visit(target, stack | {component.name})
                 continue
-            variant = self._variant(target, task)
+            if self.pipeline.importer(target.name) is not None:
+                continue
+            variant = self._variant(component, target, task)
             self._variants.setdefault(target.name, {})[variant.key()] = variant
             self._task_variant[(component.name, task.name)] = variant
 
-    def _variant(self, component: ir.Component, task: ir.Task) -> Variant:
+    def _variant(self, parent: ir.Component, component: ir.Component, task: ir.Task) -> Variant:
         executor = self.pipeline.executors.get(component.executor or "")
         tested = if_present_inputs(executor) if executor else frozenset()
         bound = {b.name for b in task.parameters} | {b.name for b in task.artifacts}
-        return Variant(component.name, task.retry, task.enable_cache, frozenset(tested & bound))
+        absent = platform.absent_platform_inputs(executor, task, self._absent.get(parent.name, frozenset()))
+        return Variant(
+            component.name, task.retry, task.enable_cache, frozenset(tested & bound), absent, self._imported_inputs(parent, executor, task)
+        )
+
+    def _imported_inputs(self, parent: ir.Component, executor: ir.ContainerSpec | None, task: ir.Task) -> frozenset[tuple[str, str]]:
+        """(artifact, scheme) for the task's input artifacts that may be imported from a URI that
+        KFP maps to a local path, and that the template must treat apart: a Python component
+        links the download there, a container component may read the URI."""
+        if executor is None:
+            return frozenset()
+        python = placeholders.is_python_component(executor.argv)
+        found = set()
+        for binding in task.artifacts:
+            if python or uses_uri(executor, binding.name):
+                for scheme in importer.binding_schemes(self.pipeline, parent, binding, self._imported):
+                    if scheme in importer.LOCAL_ROOTS:
+                        found.add((binding.name, scheme))
+        return frozenset(found)
 
     def _name_templates(self) -> None:
         root_name = names.dns_label(self.pipeline.name or "pipeline")
@@ -110,6 +134,10 @@ class Plan:
 
     def iteration_template(self, component_name: str) -> str:
         return self.namer.get("iteration:" + component_name)
+
+    def variant(self, parent: ir.Component, task: ir.Task) -> Variant | None:
+        """The variant of a task that runs a container component."""
+        return self._task_variant.get((parent.name, task.name))
 
     def template_for(self, parent: ir.Component, task: ir.Task) -> str:
         target = self.pipeline.components[task.component]
