@@ -372,3 +372,57 @@ def test_memoization_key_changes_with_the_component():
 def test_options_error_is_a_usage_error():
     with pytest.raises(UsageError):
         compile_document(HELLO.read_bytes(), Options(kind="cron-workflow"))
+
+
+# --- pipeline root -------------------------------------------------------------------------
+
+
+def _output_artifacts(document: dict) -> list[dict]:
+    return [a for t in _templates(document).values() for a in t.get("outputs", {}).get("artifacts", [])]
+
+
+@pytest.mark.parametrize(
+    "root, field, prefix",
+    [
+        ("s3://ml-bucket/pipelines/runs/", "s3", "pipelines/runs/"),
+        ("minio://mlpipeline/v2/artifacts", "s3", "v2/artifacts/"),
+        ("gs://vertex-bucket/root", "gcs", "root/"),
+        ("s3://only-a-bucket", "s3", ""),
+    ],
+)
+def test_pipeline_root_places_output_artifacts_under_its_path(root, field, prefix):
+    document = compiled(str(ARTIFACTS), "--pipeline-root", root)
+    artifacts = _output_artifacts(document)
+    assert artifacts
+    for artifact in artifacts:
+        assert artifact[field] == {"key": f"{prefix}{{{{workflow.name}}}}/{{{{pod.name}}}}/{artifact['name']}"}
+    assert argo_schema_errors(document) == []
+
+
+def test_pipeline_root_manifest_passes_the_lint_harness(tmp_path):
+    argo_lint.require_harness()
+    for name, root in (("s3", "s3://b/p"), ("gs", "gs://b/p")):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(compiled(str(ARTIFACTS), "--pipeline-root", root)))
+    assert argo_lint.lint([tmp_path]) == []
+
+
+def test_without_pipeline_root_the_repository_keys_apply():
+    assert all(set(a) == {"name", "path", "archive"} for a in _output_artifacts(compiled(str(ARTIFACTS))))
+
+
+def test_unmappable_pipeline_root_is_an_error(tmp_path):
+    result = invoke("compile", str(ARTIFACTS), "--pipeline-root", "https://example.com/x", cwd=tmp_path)
+    assert result.exit_code == 2 and "has no Argo artifact location" in result.stderr
+    text = ARTIFACTS.read_text().replace("pipelineInfo:", "defaultPipelineRoot: oci://registry/x\npipelineInfo:", 1)
+    source = tmp_path / "p.yaml"
+    source.write_text(text)
+    result = invoke("compile", str(source), cwd=tmp_path)
+    assert result.exit_code == 1 and "/defaultPipelineRoot: The pipeline root 'oci://registry/x'" in result.stderr
+
+
+def test_ir_default_pipeline_root_is_used_and_the_flag_wins():
+    text = ARTIFACTS.read_text().replace("pipelineInfo:", "defaultPipelineRoot: s3://b/from-ir\npipelineInfo:", 1)
+    keys = {a["s3"]["key"].split("/")[0] for a in _output_artifacts(compile_document(text))}
+    assert keys == {"from-ir"}
+    keys = {a["s3"]["key"].split("/")[0] for a in _output_artifacts(compile_document(text, Options(pipeline_root="s3://b/flag")))}
+    assert keys == {"flag"}

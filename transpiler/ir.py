@@ -428,6 +428,7 @@ class Pipeline:
     sdk_version: str = ""
     schema_version: str = ""
     importers: dict[str, Importer] = field(default_factory=dict)
+    default_pipeline_root: str = ""  # @dsl.pipeline(pipeline_root=...)
 
     def importer(self, component_name: str) -> Importer | None:
         """The importer a component runs, if it is a ``dsl.importer`` component."""

@@ -138,6 +138,7 @@ class _Parser:
             executors={k: v for k, v in executors.items() if v is not None},
             sdk_version=self.spec.get("sdkVersion", ""),
             schema_version=self.spec.get("schemaVersion", ""),
+            default_pipeline_root=self.spec.get("defaultPipelineRoot", ""),
             importers=self.importers,
         )
         self.invalid += _platform_reference_problems(self.source, pipeline)

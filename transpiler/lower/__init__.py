@@ -15,7 +15,7 @@ from hera.workflows import models as m
 from transpiler import ir, names
 from transpiler.errors import UnsupportedFeature
 from transpiler.load import Source
-from transpiler.lower import io, kinds
+from transpiler.lower import io, kinds, pipeline_root
 from transpiler.lower.container import lower_container
 from transpiler.lower.context import Context, Options
 from transpiler.lower.dag import lower_dag
@@ -38,6 +38,7 @@ def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: di
         UnsupportedFeature: one diagnostic per construct that has no faithful Argo mapping.
     """
     ctx = Context(source, pipeline, options)
+    pipeline_root.check(ctx)
     plan = Plan(pipeline)
     templates = []
     for component in plan.dag_components():

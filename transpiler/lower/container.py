@@ -14,7 +14,7 @@ from typing import Any
 from hera.workflows import models as m
 
 from transpiler import argo_expr, ir, names, placeholders, wire
-from transpiler.lower import cache, importer, io, launcher, platform
+from transpiler.lower import cache, importer, io, launcher, pipeline_root, platform
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 
 MSG_PLACEHOLDER = "The placeholder {text} is not supported in a container component. {hint}"
@@ -96,7 +96,7 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
     template = m.Template(
         name=name,
         inputs=inputs,
-        outputs=_outputs(component, python),
+        outputs=_outputs(ctx, component, python),
         metadata=_metadata(variant, _accelerator_annotation(executor)),
         container=_container(ctx, component, executor, variant, python),
         volumes=[io.outputs_volume()] if _needs_outputs_volume(component, python) else None,
@@ -159,7 +159,7 @@ def _inputs(component: ir.Component, python: bool) -> m.Inputs | None:
     return m.Inputs(parameters=parameters or None, artifacts=artifacts or None) if parameters or artifacts else None
 
 
-def _outputs(component: ir.Component, python: bool) -> m.Outputs | None:
+def _outputs(ctx: Context, component: ir.Component, python: bool) -> m.Outputs | None:
     parameters = [
         m.Parameter(name=names.parameter_name(p.name), value_from=m.ValueFrom(path=io.output_parameter_path(p.name)))
         for p in component.outputs.parameters
@@ -171,7 +171,7 @@ def _outputs(component: ir.Component, python: bool) -> m.Outputs | None:
         )
         for a in component.outputs.artifacts
     ]
-    artifacts = [io.output_artifact(a) for a in component.outputs.artifacts]
+    artifacts = [io.output_artifact(a, pipeline_root.output_location(ctx, names.parameter_name(a.name))) for a in component.outputs.artifacts]
     return m.Outputs(parameters=parameters or None, artifacts=artifacts or None) if parameters or artifacts else None
 
 

@@ -67,6 +67,11 @@ class Context:
     options: Options = field(default_factory=Options)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
+    @property
+    def pipeline_root(self) -> str:
+        """``--pipeline-root`` / ``pipelineRoot``, else the IR's ``defaultPipelineRoot``."""
+        return self.options.pipeline_root or self.pipeline.default_pipeline_root
+
     def unsupported(self, message: str, at: str) -> None:
         self.diagnostics.append(self.source.spec_diagnostic(message, at))
 
@@ -78,8 +83,8 @@ class Context:
         if ref.name in _ARGO_VARIABLES:
             return _ARGO_VARIABLES[ref.name]()
         if ref.name == "pipeline_root":
-            if self.options.pipeline_root:
-                return self.options.pipeline_root
+            if self.pipeline_root:
+                return self.pipeline_root
             self.unsupported(MSG_PIPELINE_ROOT.format(text=ref.text), at)
         elif ref.name in _VERTEX_ONLY:
             self.unsupported(MSG_VERTEX_ONLY.format(text=ref.text, name=ref.name), at)

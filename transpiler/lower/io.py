@@ -6,6 +6,8 @@ from the spec it is given, so nothing here is duplicated in ``templates/launcher
 
 from __future__ import annotations
 
+from typing import Any
+
 from hera.workflows import models as m
 
 from transpiler import ir, names, wire
@@ -49,11 +51,13 @@ def parameter_default(parameter: ir.ParameterDef) -> str | None:
     return wire.NONE if parameter.optional else None
 
 
-def output_artifact(artifact: ir.ArtifactDef) -> m.Artifact:
+def output_artifact(artifact: ir.ArtifactDef, location: dict[str, Any] | None = None) -> m.Artifact:
+    """An output artifact; ``location``: a key-only location (``lower.pipeline_root``), if any."""
     return m.Artifact(
         name=names.parameter_name(artifact.name),
         path=output_artifact_path(artifact.name),
         archive=m.ArchiveStrategy(none=m.NoneStrategy()),
+        **(location or {}),
     )
 
 
