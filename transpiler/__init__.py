@@ -120,11 +120,12 @@ def compile_document(data: bytes | str, options: Any = None, file: str = "<input
     from transpiler import emit
     from transpiler.lower import Options, lower
     from transpiler.parse import parse
+    from transpiler.partition import partition
 
     options = options or Options()
     source = load(data, file)
     validate(source)
-    pipeline = parse(source)
+    pipeline = partition(source, parse(source))
     source = source.positions_only()  # frees the input's values before the output is built
     overrides = parameter_overrides(source, pipeline, options)
     manifest = lower(source, pipeline, options, overrides)
