@@ -176,6 +176,28 @@ class _Builder:
         return f"{kind}-{self.groups}"
 
 
+def _plain_stage(b: _Builder, root: dict[str, Any], seed_in: dict[str, Any], seed_dep: list[str],
+                 fan_out: int) -> str:
+    """A layer without loops or conditions: prep -> fan_out x work -> join. Task count: fan_out + 2."""
+    prep, task = b.leaf("prep", {"parameters": {"seed": seed_in}}, seed_dep)
+    root[prep] = task
+    works = []
+    for i in range(fan_out):
+        name, task = b.leaf("work", {
+            "artifacts": {"data": _artifact("data", prep)},
+            "parameters": {"x": {"runtimeValue": {"constant": float(i)}}},
+        }, [prep])
+        root[name] = task
+        works.append(name)
+    join, task = b.leaf("join", {"parameters": {
+        "a": _param("Output", works[0]),
+        "b": _param("Output", works[-1]),
+        "c": {"runtimeValue": {"constant": []}},
+    }}, [works[0], works[-1]])
+    root[join] = task
+    return join
+
+
 def _stage(b: _Builder, root: dict[str, Any], seed_in: dict[str, Any], seed_dep: list[str],
            fan_out: int, inner_n: int) -> str:
     """One layer of the root DAG; returns the name of its fan-in task.
@@ -299,6 +321,10 @@ STAGE_FIXED = 6  # prep, outer loop, condition, work in condition, inner loop, j
 FAN_OUT = 8
 INNER = 3
 STAGE_TASKS = STAGE_FIXED + FAN_OUT + INNER  # 17
+# Stages with loops and conditions: each adds 5 templates (3 DAGs, 2 loop iterations), and Argo
+# admits at most 200 templates per workflow, so later stages are plain fan-out/fan-in layers of the
+# same size (the transpiler partitions the root DAG into sub-DAGs of at most 200 tasks).
+GROUPED_STAGES = 20
 
 
 def synthetic_ir(n_tasks: int) -> dict[str, Any]:
@@ -311,13 +337,17 @@ def synthetic_ir(n_tasks: int) -> dict[str, Any]:
     seed: dict[str, Any] = {"componentInputParameter": "seed"}
     deps: list[str] = []
     for s in range(stages):
+        extra = n_tasks - stages * STAGE_TASKS if s == stages - 1 else 0
         if stages == 1 and n_tasks < STAGE_TASKS:
             inner_n = max(1, (n_tasks - STAGE_FIXED) // 3)
             fan_out = n_tasks - STAGE_FIXED - inner_n
         else:
             inner_n = INNER
-            fan_out = FAN_OUT + (n_tasks - stages * STAGE_TASKS if s == stages - 1 else 0)
-        join = _stage(b, root_tasks, seed, deps, fan_out, inner_n)
+            fan_out = FAN_OUT + extra
+        if s < GROUPED_STAGES:
+            join = _stage(b, root_tasks, seed, deps, fan_out, inner_n)
+        else:
+            join = _plain_stage(b, root_tasks, seed, deps, STAGE_TASKS - 2 + extra)
         seed, deps = _param("Output", join), [join]
     assert b.tasks == n_tasks, (b.tasks, n_tasks)
     return {
