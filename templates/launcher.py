@@ -169,6 +169,9 @@ def read_inputs(spec):
         except ValueError as e:
             raise LauncherError("input parameter %r (%s): %s" % (name, p["type"], e))
     for name, a in sorted(spec.get("inputs", {}).get("artifacts", {}).items()):
+        if a.get("list"):
+            artifacts[name] = {"artifacts": read_list(name, a)}
+            continue
         if a.get("optional") and not os.path.lexists(a["path"]):
             continue
         raw = os.environ.get(a.get("metadataEnv") or "", "")
@@ -184,6 +187,27 @@ def read_inputs(spec):
             uri = a["path"]
         artifacts[name] = {"artifacts": [artifact(name, a, meta, uri)]}
     return params, artifacts
+
+
+def read_list(name, a):
+    """A collected list of artifacts (dsl.Collected): the downloaded folder holds one folder per
+    loop iteration that made one, named by its index, with the artifact and its metadata file
+    (wire-encoded JSON). KFP orders the list by iteration; no folder is an empty list."""
+    folder = a["path"]
+    indexes = sorted(int(d) for d in os.listdir(folder) if d.isdigit()) if os.path.isdir(folder) else []
+    found = []
+    for index in indexes:
+        entry = os.path.join(folder, str(index))
+        meta = {}
+        if os.path.isfile(os.path.join(entry, "metadata")):
+            with open(os.path.join(entry, "metadata"), encoding="utf-8", newline="") as f:
+                try:
+                    meta = parse_text(decode(f.read()), "STRUCT")
+                except ValueError as e:
+                    raise LauncherError("metadata of artifact %d of input %r: %s" % (index, name, e))
+        meta.pop(URI_KEY, None)
+        found.append(artifact(name, a, meta, os.path.join(entry, "artifact")))
+    return found
 
 
 def local_path(uri):
@@ -244,6 +268,8 @@ def placeholder_table(spec, ei):
         table[key(".inputs.parameters['%s']" % name)] = canonical(value, ptypes[name]["type"])
     for side in ("inputs", "outputs"):
         for name, arts in ei[side]["artifacts"].items():
+            if spec.get(side, {}).get("artifacts", {}).get(name, {}).get("list"):
+                continue  # KFP has no path or URI placeholder for a list
             uri = arts["artifacts"][0]["uri"]  # a local path, or an imported artifact's URI
             table[key(".%s.artifacts['%s'].path" % (side, name))] = local_path(uri)
             table[key(".%s.artifacts['%s'].uri" % (side, name))] = uri

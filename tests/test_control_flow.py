@@ -323,6 +323,8 @@ def _never_fail_requests(workflow: dict, garbage: str) -> list[dict]:
             else:
                 scope[f"tasks.{match.group(5)}.status"] = "Failed"
         scope["workflow.name"] = "wf"
+        scope["workflow.uid"] = "uid"  # always in Argo's scope, as node.name is (any text)
+        scope["node.name"] = garbage
         requests.append({"text": text, "scope": scope, "strict": "all"})
     return requests
 

@@ -130,6 +130,15 @@ def task_status_var(task: str) -> str:
     return f"tasks['{task}'].status"
 
 
+def node_name() -> str:
+    """The name of the node running the template (``<parent node>.<task>`` in a DAG)."""
+    return _tag("node.name")
+
+
+def node_name_var() -> str:
+    return "node.name"
+
+
 def workflow_name_var() -> str:
     return "workflow.name"
 

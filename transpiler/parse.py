@@ -176,8 +176,6 @@ class _Parser:
 
     def artifact_def(self, name: str, body: dict[str, Any], at: str) -> ir.ArtifactDef:
         artifact_type = body.get("artifactType", {})
-        if body.get("isArtifactList"):
-            self.not_yet("A list-of-artifacts input or output (Input[List[...]], dsl.Collected)", at + "/isArtifactList")
         return ir.ArtifactDef(
             name=name,
             schema_title=artifact_type.get("schemaTitle", "system.Artifact"),

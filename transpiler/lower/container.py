@@ -14,7 +14,7 @@ from typing import Any
 from hera.workflows import models as m
 
 from transpiler import argo_expr, ir, names, placeholders, wire
-from transpiler.lower import cache, importer, io, launcher, pipeline_root, platform
+from transpiler.lower import cache, collected, importer, io, launcher, pipeline_root, platform
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 
 MSG_PLACEHOLDER = "The placeholder {text} is not supported in a container component. {hint}"
@@ -42,6 +42,7 @@ class Variant:
     present: frozenset[str] = field(default_factory=frozenset)
     absent: frozenset[str] = field(default_factory=frozenset)
     imported: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    collected: frozenset[str] = field(default_factory=frozenset)  # outputs a dsl.Collected gathers
 
     def key(self) -> str:
         retry = self.retry and (
@@ -51,8 +52,11 @@ class Variant:
             self.retry.backoff_max_duration,
         )
         parts: list = [self.component, retry, self.enable_cache, sorted(self.present)]
-        if self.absent or self.imported:
-            parts.append({"absent": sorted(self.absent), "imported": sorted(map(list, self.imported))})
+        if self.absent or self.imported or self.collected:
+            extra: dict = {"absent": sorted(self.absent), "imported": sorted(map(list, self.imported))}
+            if self.collected:
+                extra["collected"] = sorted(self.collected)
+            parts.append(extra)
         return json.dumps(parts)
 
     def imported_names(self) -> frozenset[str]:
@@ -86,6 +90,9 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
     python = placeholders.is_python_component(executor.argv)
     _check_accelerator(ctx, executor.resources)
     inputs = _inputs(component, python)
+    if variant.collected:
+        inputs = inputs or m.Inputs()
+        inputs.parameters = (inputs.parameters or []) + [m.Parameter(name=collected.key_parameter(a)) for a in sorted(variant.collected)]
     if uses_task_name(executor):
         inputs = inputs or m.Inputs()
         inputs.parameters = (inputs.parameters or []) + [m.Parameter(name=TASK_NAME_PARAMETER)]
@@ -96,7 +103,7 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
     template = m.Template(
         name=name,
         inputs=inputs,
-        outputs=_outputs(ctx, component, python),
+        outputs=_outputs(ctx, component, python, variant.collected),
         metadata=_metadata(variant, _accelerator_annotation(executor)),
         container=_container(ctx, component, executor, variant, python),
         volumes=[io.outputs_volume()] if _needs_outputs_volume(component, python) else None,
@@ -106,7 +113,8 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
         _add_local_roots(template, {scheme for _, scheme in variant.imported})
     patch = _merge_patches(_resources_patch(ctx, component, executor), platform.apply(ctx, template, executor, variant.absent))
     template.pod_spec_patch = platform.patch_text(patch)
-    template.memoize = cache.memoize(ctx.options, template, variant.enable_cache)  # last: it hashes the template
+    # Last: it hashes the template. A cache hit would write no collected artifact under this run's keys.
+    template.memoize = cache.memoize(ctx.options, template, variant.enable_cache and not variant.collected)
     return template
 
 
@@ -159,7 +167,7 @@ def _inputs(component: ir.Component, python: bool) -> m.Inputs | None:
     return m.Inputs(parameters=parameters or None, artifacts=artifacts or None) if parameters or artifacts else None
 
 
-def _outputs(ctx: Context, component: ir.Component, python: bool) -> m.Outputs | None:
+def _outputs(ctx: Context, component: ir.Component, python: bool, gathered: frozenset[str]) -> m.Outputs | None:
     parameters = [
         m.Parameter(name=names.parameter_name(p.name), value_from=m.ValueFrom(path=io.output_parameter_path(p.name)))
         for p in component.outputs.parameters
@@ -171,8 +179,16 @@ def _outputs(ctx: Context, component: ir.Component, python: bool) -> m.Outputs |
         )
         for a in component.outputs.artifacts
     ]
-    artifacts = [io.output_artifact(a, pipeline_root.output_location(ctx, names.parameter_name(a.name))) for a in component.outputs.artifacts]
+    artifacts = [io.output_artifact(a, _output_location(ctx, a.name, gathered)) for a in component.outputs.artifacts]
+    if python:  # only the launcher writes the metadata file
+        artifacts += [io.metadata_artifact(a, collected.output_location(a, collected.METADATA_FILE)) for a in sorted(gathered)]
     return m.Outputs(parameters=parameters or None, artifacts=artifacts or None) if parameters or artifacts else None
+
+
+def _output_location(ctx: Context, artifact: str, gathered: frozenset[str]) -> dict:
+    if artifact in gathered:
+        return collected.output_location(artifact, collected.ARTIFACT_FILE)
+    return pipeline_root.output_location(ctx, names.parameter_name(artifact))
 
 
 def _needs_outputs_volume(component: ir.Component, python: bool) -> bool:

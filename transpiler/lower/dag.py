@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from hera.workflows import models as m
 
 from transpiler import argo_expr, cel, ir, names, placeholders, wire, wire_expr
-from transpiler.lower import importer, io, platform
+from transpiler.lower import collected, importer, io, platform
 from transpiler.lower.context import TASK_NAME_PARAMETER, Context
 from transpiler.lower.plan import Plan
 
@@ -93,9 +93,15 @@ def lower_dag(ctx: Context, component: ir.Component, plan: Plan) -> m.Template:
     if not tasks:
         ctx.unsupported(MSG_EMPTY_DAG, component.pointer + "/dag")
     loop = plan.loop_task(component)
+    inputs = None if scope.is_root else dag_inputs(component)
+    collect_inputs = [collected.LOOP_NODE_PARAMETER] if loop and plan.collects(component) else []
+    collect_inputs += [collected.key_parameter(output) for output in plan.collect_inputs(component)]
+    if collect_inputs:
+        inputs = inputs or m.Inputs()
+        inputs.parameters = (inputs.parameters or []) + [m.Parameter(name=name) for name in collect_inputs]
     return m.Template(
         name=plan.iteration_template(component.name) if loop else plan.dag_template(component.name),
-        inputs=None if scope.is_root else dag_inputs(component),
+        inputs=inputs,
         outputs=_outputs(scope),
         dag=m.DAGTemplate(tasks=tasks, **_targets(scope)),
     )
@@ -153,6 +159,9 @@ def _output_parameter(scope: Scope, out: ir.DagOutput, argo_name) -> m.Parameter
 
 def _output_artifact(scope: Scope, out: ir.DagOutput) -> m.Artifact:
     name = names.parameter_name(out.name)
+    in_loop_body = scope.plan.loop_task(scope.component) is not None and collected.is_collected(scope.component, out.name)
+    if not in_loop_body and any(_collected_source(scope, s.task, s.name) for s in out.sources):  # (lower.loop checks loop bodies)
+        scope.ctx.unsupported(collected.MSG_PASSED_UP, out.pointer)
     if len(out.sources) == 1:
         source = out.sources[0]
         task = scope.task_names[source.task]
@@ -283,6 +292,9 @@ def _task(scope: Scope, task: ir.Task) -> m.DAGTask:
             m.Parameter(name=importer.uri_parameter(name), value=_imported_uri(scope, bindings[name]))
             for name in sorted(variant.imported_names())
         ]
+    for artifact, (loop_output, via) in sorted(plan.collected_outputs(scope.component, task).items()):
+        key = collected.producer_key(loop_output) if via is None else argo_expr.input_parameter(collected.key_parameter(via))
+        parameters.append(m.Parameter(name=collected.key_parameter(artifact), value=key))
     if plan.needs_task_name(template):
         parameters.append(m.Parameter(name=TASK_NAME_PARAMETER, value=wire.wire_value(task.display_name, "STRING")))
     arguments = None
@@ -443,6 +455,8 @@ def _artifact_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding)
     optional = None
     if isinstance(source, ir.TaskOutput) and source.task in scope.importers:
         return _imported_argument(scope, binding)
+    if isinstance(source, ir.TaskOutput) and _collected_source(scope, source.task, source.name):
+        return _collected_argument(scope, task, binding, source)
     if isinstance(source, ir.ComponentInput):
         if scope.is_root:
             scope.ctx.unsupported(MSG_ROOT_ARTIFACT, binding.pointer)
@@ -457,6 +471,29 @@ def _artifact_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding)
             metadata = _after_failure(scope, source.task, io.metadata_parameter(source.name), io.EMPTY_METADATA).tag
     artifact = m.Artifact(name=name, from_=origin, optional=optional)
     return artifact, m.Parameter(name=io.metadata_parameter(binding.name), value=metadata)
+
+
+def _collected_source(scope: Scope, task_name: str, output: str) -> bool:
+    """Whether a sibling task's output is the artifact list a loop collects."""
+    assert scope.component.dag is not None
+    if task_name in scope.importers:
+        return False
+    target = scope.ctx.pipeline.components[scope.component.dag.task(task_name).component]
+    return scope.plan.loop_task(target) is not None and collected.is_collected(target, output)
+
+
+def _collected_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding, source: ir.TaskOutput) -> tuple[m.Artifact, m.Parameter]:
+    """A dsl.Collected artifact list: the prefix under which the loop's iterations wrote theirs."""
+    consumer = scope.ctx.pipeline.components[task.component]
+    executor = scope.ctx.pipeline.executors.get(consumer.executor or "")
+    if consumer.dag is not None:
+        scope.ctx.unsupported(collected.MSG_CONSUMER.format(what="a DAG component (sub-pipeline)"), binding.pointer)
+    elif executor is None or not placeholders.is_python_component(executor.argv):
+        scope.ctx.unsupported(collected.MSG_CONSUMER.format(what="a container component"), binding.pointer)
+    location = collected.consumer_location(scope.task_names[source.task], source.name)
+    # Optional here too: Argo replaces the template's input by the argument, flag included.
+    artifact = m.Artifact(name=names.parameter_name(binding.name), optional=True, **location)
+    return artifact, m.Parameter(name=io.metadata_parameter(binding.name), value=io.EMPTY_METADATA)
 
 
 # platform values and imported artifacts --------------------------------------------------------

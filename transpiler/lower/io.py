@@ -61,11 +61,22 @@ def output_artifact(artifact: ir.ArtifactDef, location: dict[str, Any] | None = 
     )
 
 
+def metadata_artifact(artifact: str, location: dict[str, Any]) -> m.Artifact:
+    """An output artifact's KFP metadata file, itself stored as an artifact (``lower.collected``)."""
+    return m.Artifact(
+        name=metadata_parameter(artifact),
+        path=metadata_path(artifact),
+        archive=m.ArchiveStrategy(none=m.NoneStrategy()),
+        **location,
+    )
+
+
 def input_artifact(artifact: ir.ArtifactDef) -> m.Artifact:
+    """An input artifact; a list (``dsl.Collected``) is optional: a loop may have made none."""
     return m.Artifact(
         name=names.parameter_name(artifact.name),
         path=input_artifact_path(artifact.name),
-        optional=True if artifact.optional else None,
+        optional=True if artifact.optional or artifact.is_list else None,
     )
 
 

@@ -72,6 +72,7 @@ def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:
                     "schemaVersion": a.schema_version,
                     "metadataEnv": metadata_env(a.name),
                     **({"optional": True} if a.optional else {}),
+                    **({"list": True} if a.is_list else {}),
                 }
                 for a in component.inputs.artifacts
             },

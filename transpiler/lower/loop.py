@@ -22,12 +22,12 @@ import json
 from hera.workflows import models as m
 
 from transpiler import argo_expr, ir, names, wire, wire_expr
-from transpiler.lower import io
+from transpiler.lower import collected, io
 from transpiler.lower.context import Context
 from transpiler.lower.dag import dag_inputs
 from transpiler.lower.plan import Plan
 
-ITERATION_TASK = "iteration"
+ITERATION_TASK = collected.ITERATION_TASK
 
 MSG_ITEMS = "The literal loop items are not usable: {problem}"
 MSG_NO_ITEMS = "A dsl.ParallelFor loop needs items: a literal list or one of the task's input parameters"
@@ -38,10 +38,11 @@ def lower_loop(ctx: Context, component: ir.Component, task: ir.Task, plan: Plan)
     assert iterator is not None and component.dag is not None
     item = iterator.item_input
     with_items, with_param = _items(ctx, component, iterator)
+    _check_collected(ctx, component, plan)
     loop_task = m.DAGTask(
         name=ITERATION_TASK,
         template=plan.iteration_template(component.name),
-        arguments=_arguments(component, item),
+        arguments=_arguments(component, item, plan.collects(component)),
         with_items=with_items,
         with_param=with_param,
     )
@@ -78,7 +79,21 @@ def _literal_items(ctx: Context, component: ir.Component, iterator: ir.Iterator)
         return None
 
 
-def _arguments(component: ir.Component, item: str) -> m.Arguments | None:
+def _check_collected(ctx: Context, component: ir.Component, plan: Plan) -> None:
+    """A located error for each collected artifact the iterations cannot write (``lower.collected``)."""
+    assert component.dag is not None
+    for out in component.dag.artifact_outputs:
+        if not collected.is_collected(component, out.name):
+            continue
+        if len(out.sources) != 1:
+            ctx.unsupported(collected.MSG_ONE_OF, out.pointer)
+            continue
+        task = component.dag.task(out.sources[0].task)
+        if out.sources[0].name not in plan.collected_outputs(component, task):
+            ctx.unsupported(collected.MSG_NESTED_PRODUCER.format(task=task.name), out.pointer)
+
+
+def _arguments(component: ir.Component, item: str, collects: bool) -> m.Arguments | None:
     parameters = [
         m.Parameter(
             name=names.parameter_name(p.name),
@@ -98,6 +113,8 @@ def _arguments(component: ir.Component, item: str) -> m.Arguments | None:
         )
         for a in component.inputs.artifacts
     ]
+    if collects:  # the iterations find their index in their node name (lower.collected)
+        parameters.append(m.Parameter(name=collected.LOOP_NODE_PARAMETER, value=argo_expr.node_name()))
     if not parameters and not artifacts:
         return None
     return m.Arguments(parameters=parameters or None, artifacts=artifacts or None)

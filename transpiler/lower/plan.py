@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from transpiler import ir, names, placeholders
-from transpiler.lower import importer, platform
+from transpiler.lower import collected, importer, platform
 from transpiler.lower.container import Variant, if_present_inputs, uses_task_name, uses_uri
 
 
@@ -30,6 +30,8 @@ class Plan:
         self._task_names: dict[str, dict[str, str]] = {}
         self._unique: list[tuple[str, Variant]] = []
         self._loops: dict[str, ir.Task] = {}
+        # (DAG component, task) -> task output -> (loop output, the DAG's own output it feeds or None in the loop body)
+        self._collected: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {}
         self._absent = platform.absent_inputs(pipeline)
         self._imported = importer.imported_schemes(pipeline)
         self._visit(pipeline.root, set())
@@ -43,6 +45,8 @@ class Plan:
             return
         self._dag_components.append(component)
         assert component.dag is not None
+        if component.name in self._loops:
+            self._find_collected(component)
         for task in component.dag.tasks:
             target = self.pipeline.components[task.component]
             if target.dag is not None:
@@ -56,13 +60,47 @@ class Plan:
             self._variants.setdefault(target.name, {})[variant.key()] = variant
             self._task_variant[(component.name, task.name)] = variant
 
+    def _find_collected(self, loop_body: ir.Component) -> None:
+        """The tasks of a loop body whose artifacts a ``dsl.Collected`` gathers: a container task,
+        or a (condition) DAG used once whose output comes from one; ``lower.loop`` reports the others."""
+        assert loop_body.dag is not None
+        for out in loop_body.dag.artifact_outputs:
+            if collected.is_collected(loop_body, out.name) and len(out.sources) == 1:
+                self._route(loop_body, out.sources[0], out.name, None)
+
+    def _route(self, parent: ir.Component, source: ir.OutputSource, loop_output: str, via: str | None) -> bool:
+        assert parent.dag is not None
+        task = parent.dag.task(source.task)
+        target = self.pipeline.components[task.component]
+        if target.dag is None:
+            found = self.pipeline.importer(target.name) is None
+        elif task.iterator is not None or self._uses(target.name) != 1:
+            found = False
+        else:
+            inner = next((o for o in target.dag.artifact_outputs if o.name == source.name), None)
+            found = inner is not None and len(inner.sources) == 1 and self._route(target, inner.sources[0], loop_output, source.name)
+        if found:
+            self._collected.setdefault((parent.name, task.name), {})[source.name] = (loop_output, via)
+        return found
+
+    def _uses(self, component_name: str) -> int:
+        """How many tasks of the pipeline run a component."""
+        dags = [self.pipeline.root.dag] + [c.dag for c in self.pipeline.components.values()]
+        return sum(t.component == component_name for dag in dags if dag for t in dag.tasks)
+
     def _variant(self, parent: ir.Component, component: ir.Component, task: ir.Task) -> Variant:
         executor = self.pipeline.executors.get(component.executor or "")
         tested = if_present_inputs(executor) if executor else frozenset()
         bound = {b.name for b in task.parameters} | {b.name for b in task.artifacts}
         absent = platform.absent_platform_inputs(executor, task, self._absent.get(parent.name, frozenset()))
         return Variant(
-            component.name, task.retry, task.enable_cache, frozenset(tested & bound), absent, self._imported_inputs(parent, executor, task)
+            component.name,
+            task.retry,
+            task.enable_cache,
+            frozenset(tested & bound),
+            absent,
+            self._imported_inputs(parent, executor, task),
+            frozenset(self._collected.get((parent.name, task.name), {})),
         )
 
     def _imported_inputs(self, parent: ir.Component, executor: ir.ContainerSpec | None, task: ir.Task) -> frozenset[tuple[str, str]]:
@@ -134,6 +172,20 @@ class Plan:
 
     def iteration_template(self, component_name: str) -> str:
         return self.namer.get("iteration:" + component_name)
+
+    def collected_outputs(self, parent: ir.Component, task: ir.Task) -> dict[str, tuple[str, str | None]]:
+        """For a task whose output artifacts a loop collects: output -> (the loop's collected
+        output, the output of ``parent`` it feeds, None when ``parent`` is the loop body)."""
+        return self._collected.get((parent.name, task.name), {})
+
+    def collects(self, loop_body: ir.Component) -> bool:
+        """Whether a loop body's iterations write collected artifacts (and need the loop's node name)."""
+        return any(body == loop_body.name for body, _ in self._collected)
+
+    def collect_inputs(self, component: ir.Component) -> list[str]:
+        """The outputs of a DAG nested in a loop body that write collected artifacts: each takes
+        its key as an input parameter (``lower.collected.key_parameter``)."""
+        return sorted({via for (name, _), outs in self._collected.items() if name == component.name for _, via in outs.values() if via})
 
     def variant(self, parent: ir.Component, task: ir.Task) -> Variant | None:
         """The variant of a task that runs a container component."""
