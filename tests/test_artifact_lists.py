@@ -75,7 +75,7 @@ def test_producer_writes_artifact_and_metadata_at_key_only_locations():
     artifacts = {a["name"]: a for a in producer["outputs"]["artifacts"]}
     assert artifacts["part"]["s3"] == {"key": "{{inputs.parameters.kfp2argo-collect-part}}/artifact"}
     assert artifacts["kfp2argo-meta-part"]["s3"] == {"key": "{{inputs.parameters.kfp2argo-collect-part}}/metadata"}
-    assert artifacts["kfp2argo-meta-part"]["path"] == "/kfp2argo/outputs/metadata/part"
+    assert artifacts["kfp2argo-meta-part"]["path"] == "/kfp2argo/outputs/metadata.part"
     assert {"name": "kfp2argo-collect-part"} in producer["inputs"]["parameters"]
 
 

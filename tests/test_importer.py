@@ -91,7 +91,8 @@ def test_s3_uri_from_a_parameter_is_split_at_run_time(manifest):
 
 def test_container_component_reads_the_original_uri_and_the_downloaded_path(manifest):
     copy = templates(manifest)[root_tasks(manifest)["copy-model"]["template"]]
-    assert copy["container"]["args"] == ["{{inputs.parameters.kfp2argo-uri-model}}", "/kfp2argo/inputs/artifacts/model"]
+    uri = "{{=sprig.replace('$', '$$', inputs.parameters['kfp2argo-uri-model'])}}"  # "$" doubled for Kubernetes
+    assert copy["container"]["args"] == [uri, "/kfp2argo/inputs/artifacts/model"]
 
 
 def test_minio_uri_is_key_only_and_reaches_a_sub_pipeline(manifest):

@@ -632,9 +632,9 @@ def run_generated_template(tmp_path, case: str, template: str, inputs: dict) -> 
     env = base_env()
     for var in container["env"]:
         value = var["value"]
-        for name, text in inputs.items():
-            value = value.replace("{{inputs.parameters.%s}}" % name, text)
-        env[var["name"]] = value.replace("{{workflow.name}}", "my-run-x1")
+        for name, text in inputs.items():  # Argo's substitution doubles "$", Kubernetes undoes it
+            value = value.replace("{{=sprig.replace('$', '$$', inputs.parameters['%s'])}}" % name, text.replace("$", "$$"))
+        env[var["name"]] = value.replace("{{workflow.name}}", "my-run-x1").replace("$$", "$")
     args = [container["args"][0].replace("/kfp2argo", root)] + container["args"][1:]
     assert container["command"][:2] == ["python3", "-c"]
     return subprocess.run([sys.executable, "-c", container["command"][2]] + args, env=env,
@@ -646,6 +646,6 @@ def test_final_status_reaches_the_exit_task_of_the_generated_template(tmp_path, 
     status = {"error": error, "pipelineJobResourceName": "my-run-x1", "pipelineTaskName": "exit-handler-1", "state": state}
     proc = run_generated_template(tmp_path, "exit_handler", "comp-report", {"status": wire.wire_value(status, "STRUCT")})
     assert proc.returncode == 0, proc.stderr.decode()
-    assert (tmp_path / "kfp2argo" / "outputs" / "parameters" / "Output").read_text() == state
+    assert (tmp_path / "kfp2argo" / "outputs" / "parameter.Output").read_text() == state
     expected = "exit-handler-1: %s %s %s" % (state, error.get("code"), error.get("message"))
     assert expected in proc.stdout.decode()

@@ -748,7 +748,8 @@ def test_loop_body_of_220_tasks_is_partitioned(tmp_path, monkeypatch):
 def test_kfp_shaped_pipeline_of_600_tasks(tmp_path, monkeypatch):
     """The benchmark's synthetic IR, shaped like what the KFP compiler writes (per-task components,
     nested dsl.ParallelFor with dsl.Collected, a condition in the loop, datasets through the loop
-    bodies): a root DAG of 390 tasks."""
+    bodies) in its first 20 stages, plain fan-out/fan-in stages after: a root DAG of
+    20 * 11 + 15 * 17 + 5 = 480 tasks."""
     require_harness()
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -756,11 +757,11 @@ def test_kfp_shaped_pipeline_of_600_tasks(tmp_path, monkeypatch):
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     partitioned, reference = compile_both(bench.synthetic_ir_text(600).encode(), monkeypatch)
-    assert dag_sizes(reference)[-1] == 390
-    assert dag_sizes(partitioned)[-2:] == [195, 195]
+    assert dag_sizes(reference)[-1] == 480
+    assert dag_sizes(partitioned)[-3:] == [160, 160, 160]
     assert_admissible(partitioned)
     flow = assert_same_flow(partitioned, reference)
-    assert len(flow.consumers) == 495 and len(flow.whens) == 35
+    assert len(flow.consumers) == 20 * 14 + 15 * 17 + 5 and len(flow.whens) == 20  # container tasks, conditions
     assert lint_manifest(partitioned, tmp_path) == []
 
 

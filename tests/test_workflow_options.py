@@ -407,7 +407,7 @@ def test_pipeline_root_manifest_passes_the_lint_harness(tmp_path):
 
 
 def test_without_pipeline_root_the_repository_keys_apply():
-    assert all(set(a) == {"name", "path", "archive"} for a in _output_artifacts(compiled(str(ARTIFACTS))))
+    assert all(set(a) == {"name", "path", "archive", "optional"} for a in _output_artifacts(compiled(str(ARTIFACTS))))
 
 
 def test_unmappable_pipeline_root_is_an_error(tmp_path):

@@ -21,6 +21,17 @@ def input_parameter(name: str) -> str:
     return _tag(f"inputs.parameters.{name}")
 
 
+def pod_input_parameter(name: str) -> str:
+    """An input parameter inside a container's command, args or env value, with every ``$``
+    doubled: Kubernetes expands ``$(NAME)`` and turns ``$$`` into ``$`` in those fields after
+    Argo has substituted the value, so the doubled text arrives as the value itself.
+
+    >>> pod_input_parameter("x")
+    "{{=sprig.replace('$', '$$', inputs.parameters['x'])}}"
+    """
+    return expression(f"sprig.replace('$', '$$', {input_parameter_var(name)})")
+
+
 def input_artifact(name: str) -> str:
     """The Argo reference ``input_artifact``.
 

@@ -279,10 +279,10 @@ class _Resolver:
         if ref.side == "inputs" and ref.kind == "parameters" and ref.attr == "":
             parameter = self.component.inputs.parameter(ref.name)
             if parameter is not None:
-                return argo_expr.input_parameter(names.parameter_name(ref.name))
+                return argo_expr.pod_input_parameter(names.parameter_name(ref.name))
         elif ref.side == "inputs" and ref.kind == "artifacts" and ref.attr in ("path", "uri"):
             if ref.attr == "uri" and ref.name in self.imported:
-                return argo_expr.input_parameter(importer.uri_parameter(ref.name))
+                return argo_expr.pod_input_parameter(importer.uri_parameter(ref.name))
             if self.component.inputs.artifact(ref.name) is not None:
                 return io.input_artifact_path(ref.name)
         elif ref.side == "outputs" and ref.kind == "parameters" and ref.attr == "output_file":

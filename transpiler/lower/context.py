@@ -25,7 +25,7 @@ _ARGO_VARIABLES = {
     "pipeline_job_uuid": argo_expr.workflow_uid,
     "pipeline_job_create_time_utc": argo_expr.workflow_creation_timestamp,
     "pipeline_task_uuid": argo_expr.pod_name,
-    "pipeline_task_name": lambda: argo_expr.input_parameter(TASK_NAME_PARAMETER),
+    "pipeline_task_name": lambda: argo_expr.pod_input_parameter(TASK_NAME_PARAMETER),
 }
 _VERTEX_ONLY = (
     "pipeline_google_cloud_project_id",

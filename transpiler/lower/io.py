@@ -24,16 +24,19 @@ def input_artifact_path(name: str) -> str:
     return f"{ROOT}/inputs/artifacts/{names.parameter_name(name)}"
 
 
+# Output files sit directly in the outputs emptyDir (no subfolders): a container component writes
+# to them with its own command, and nothing in its image creates a missing parent folder. The
+# "." cannot occur in an Argo name, so the three kinds never collide.
 def output_artifact_path(name: str) -> str:
-    return f"{OUTPUTS_ROOT}/artifacts/{names.parameter_name(name)}"
+    return f"{OUTPUTS_ROOT}/artifact.{names.parameter_name(name)}"
 
 
 def output_parameter_path(name: str) -> str:
-    return f"{OUTPUTS_ROOT}/parameters/{names.parameter_name(name)}"
+    return f"{OUTPUTS_ROOT}/parameter.{names.parameter_name(name)}"
 
 
 def metadata_path(name: str) -> str:
-    return f"{OUTPUTS_ROOT}/metadata/{names.parameter_name(name)}"
+    return f"{OUTPUTS_ROOT}/metadata.{names.parameter_name(name)}"
 
 
 def metadata_parameter(artifact: str) -> str:
@@ -52,11 +55,15 @@ def parameter_default(parameter: ir.ParameterDef) -> str | None:
 
 
 def output_artifact(artifact: ir.ArtifactDef, location: dict[str, Any] | None = None) -> m.Artifact:
-    """An output artifact; ``location``: a key-only location (``lower.pipeline_root``), if any."""
+    """An output artifact; ``location``: a key-only location (``lower.pipeline_root``), if any.
+
+    Optional, as KFP's launcher allows a component not to write an output artifact (a Metrics
+    artifact that only logs metadata, for one); a consumer of a missing one fails instead."""
     return m.Artifact(
         name=names.parameter_name(artifact.name),
         path=output_artifact_path(artifact.name),
         archive=m.ArchiveStrategy(none=m.NoneStrategy()),
+        optional=True,
         **(location or {}),
     )
 

@@ -41,11 +41,11 @@ def invocation(
 ) -> tuple[list[str], list[str], list[m.EnvVar]]:
     """Command, args and environment of a Python component's container."""
     env = [
-        m.EnvVar(name=input_env(p.name), value=argo_expr.input_parameter(names.parameter_name(p.name)))
+        m.EnvVar(name=input_env(p.name), value=argo_expr.pod_input_parameter(names.parameter_name(p.name)))
         for p in component.inputs.parameters
     ]
     env += [
-        m.EnvVar(name=metadata_env(a.name), value=argo_expr.input_parameter(io.metadata_parameter(a.name)))
+        m.EnvVar(name=metadata_env(a.name), value=argo_expr.pod_input_parameter(io.metadata_parameter(a.name)))
         for a in component.inputs.artifacts
     ]
     placeholder_env = {}
