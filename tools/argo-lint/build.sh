@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build tools/argo-lint/bin/argo-lint and tools/argo-lint/bin/argo-eval.
+# Build tools/argo-lint/bin/argo-lint, tools/argo-lint/bin/argo-eval and
+# tools/argo-lint/bin/kfp2argo-sim.
 #
 # Uses Go's default module and build caches, so a second run with nothing changed only
 # re-checks them (a few seconds). Steps:
@@ -39,3 +40,4 @@ fi
 mkdir -p bin
 go build -buildvcs=false -ldflags="-s -w" -o bin/argo-lint .
 go build -buildvcs=false -ldflags="-s -w" -o bin/argo-eval ./cmd/argo-eval
+go build -buildvcs=false -ldflags="-s -w" -o bin/kfp2argo-sim ./cmd/kfp2argo-sim
