@@ -96,19 +96,12 @@ def _write(output: str, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(output)
-    directory = target.parent if str(target.parent) else Path(".")
+    from transpiler.batch import write_atomic
+
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        write_atomic(Path(output), text)
     except OSError as err:
         _usage(f"cannot write {output}: {err.strerror or err}")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _report(error: Exception) -> None:

@@ -190,13 +190,8 @@ def _decode(data: bytes | str, file: str) -> str:
 def _compose(text: str, file: str) -> list[Any]:
     try:
         nodes = [node for node in yaml.compose_all(text, Loader=_Loader) if node is not None and not _empty_document(node)]
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = " ".join(str(p) for p in (err.context, err.problem) if p)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise _fail(file, MSG_BAD_YAML.format(problem=problem or "syntax error"), line, column) from None
     except yaml.YAMLError as err:
-        raise _fail(file, MSG_BAD_YAML.format(problem=str(err).splitlines()[0])) from None
+        raise _syntax_error(err, file) from None
     except RecursionError:
         raise _fail(file, MSG_NESTING) from None
     if not nodes:
@@ -254,16 +249,21 @@ def _build(text: str, file: str) -> list[Any]:
             else:
                 container[top[1]] = value
                 top[1] = _NO_KEY
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = " ".join(str(p) for p in (err.context, err.problem) if p)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise _fail(file, MSG_BAD_YAML.format(problem=problem or "syntax error"), line, column) from None
     except yaml.YAMLError as err:
-        raise _fail(file, MSG_BAD_YAML.format(problem=str(err).splitlines()[0])) from None
+        raise _syntax_error(err, file) from None
     if not documents:
         raise _fail(file, MSG_EMPTY)
     return documents
+
+
+def _syntax_error(err: yaml.YAMLError, file: str) -> LoadError:
+    """The located diagnostic of a YAML syntax error."""
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        problem = " ".join(str(p) for p in (err.context, err.problem) if p)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        return _fail(file, MSG_BAD_YAML.format(problem=problem or "syntax error"), line, column)
+    return _fail(file, MSG_BAD_YAML.format(problem=str(err).splitlines()[0]))
 
 
 def _empty_document(node: Any) -> bool:
