@@ -39,7 +39,6 @@ from transpiler.load import Source
 
 MAX_DAG_TASKS = 200
 MAX_INPUT_PARAMETERS = 500
-MAX_TEMPLATES = 200
 
 MSG_TOO_MANY_ENTRIES = (
     "This DAG has {tasks} tasks. Argo allows at most 200 tasks in a DAG, and even cut into partitions of "
@@ -52,17 +51,12 @@ MSG_TOO_MANY_INPUTS = (
     "parameters (each value and artifact it reads from outside counts one); Argo allows 500 in a "
     "template. The task reads too many values from the rest of its DAG to be partitioned"
 )
-MSG_TOO_MANY_TEMPLATES = (
-    "The workflow needs {count} templates ({dags} DAG templates, {parts} of them partitions of DAGs "
-    "with more than 200 tasks, and {containers} container templates); Argo 4's full CRDs accept at "
-    "most 200, so the API server would refuse it. Split the pipeline into smaller ones"
-)
 
 Binding = Union[ir.ParameterBinding, ir.ArtifactBinding]
 
 
 def partition(source: Source, pipeline: ir.Pipeline) -> ir.Pipeline:
-    """Split every DAG of more than 200 tasks; check the workflow stays within Argo's limits.
+    """Split every DAG of more than 200 tasks (the 200-template limit is checked by ``lower``).
 
     Raises:
         OutputSchemaError: a DAG or a workflow that no partitioning makes admissible.
@@ -78,7 +72,6 @@ def partition(source: Source, pipeline: ir.Pipeline) -> ir.Pipeline:
         pipeline = dataclasses.replace(
             pipeline, root=root, components=dict(sorted(out.components.items())), executors=dict(sorted(out.executors.items()))
         )
-    _check_templates(source, pipeline, out.parts)
     return pipeline
 
 
@@ -554,21 +547,3 @@ def _unique(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def _check_templates(source: Source, pipeline: ir.Pipeline, parts: int) -> None:
-    """Fail when the workflow would hold more than 200 templates. Counted with the lowering's
-    own plan, and only when a quick upper bound (two templates per DAG component, one per task
-    of another kind) exceeds the limit."""
-    dags = [pipeline.root, *(c for c in pipeline.components.values() if c.dag is not None)]
-    others = sum(1 for c in dags for t in c.dag.tasks if t.component not in pipeline.components  # type: ignore[union-attr]
-                 or pipeline.components[t.component].dag is None)
-    if 2 * len(dags) + others <= MAX_TEMPLATES:
-        return
-    from transpiler.lower.plan import Plan
-
-    plan = Plan(pipeline)
-    dag_templates = sum(2 if plan.loop_task(c) else 1 for c in plan.dag_components())
-    containers = len(plan.container_variants())
-    if dag_templates + containers > MAX_TEMPLATES:
-        message = MSG_TOO_MANY_TEMPLATES.format(count=dag_templates + containers, dags=dag_templates, parts=parts,
-                                                containers=containers)
-        raise OutputSchemaError([source.spec_diagnostic(message, "/components" if pipeline.components else "/root")])

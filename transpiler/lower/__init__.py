@@ -13,7 +13,7 @@ from typing import Any
 from hera.workflows import models as m
 
 from transpiler import ir, names
-from transpiler.errors import UnsupportedFeature
+from transpiler.errors import OutputSchemaError, UnsupportedFeature
 from transpiler.load import Source
 from transpiler.lower import io, kinds, pipeline_root
 from transpiler.lower.container import lower_container
@@ -23,6 +23,13 @@ from transpiler.lower.loop import lower_loop
 from transpiler.lower.plan import Plan
 
 __all__ = ["Options", "lower"]
+
+MAX_TEMPLATES = 200
+MSG_TOO_MANY_TEMPLATES = (
+    "The workflow needs {count} templates ({dags} DAG templates, including any partitions of DAGs "
+    "with more than 200 tasks, and {others} container and resource templates); Argo 4's full CRDs "
+    "accept at most 200, so the API server would refuse it. Split the pipeline into smaller ones"
+)
 
 
 def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: dict[str, str]) -> Any:
@@ -36,6 +43,8 @@ def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: di
 
     Raises:
         UnsupportedFeature: one diagnostic per construct that has no faithful Argo mapping.
+        OutputSchemaError: more templates than Argo admits in one workflow.
+        UsageError: options that do not fit the pipeline or the manifest kind.
     """
     ctx = Context(source, pipeline, options)
     pipeline_root.check(ctx)
@@ -50,6 +59,7 @@ def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: di
         templates.append(lower_container(ctx, pipeline.components[variant.component], variant, name))
     if ctx.diagnostics:
         raise UnsupportedFeature(ctx.diagnostics)
+    _check_template_count(source, pipeline, templates)
     spec = m.WorkflowSpec.model_validate(
         {
             **dict(options.workflow_fields),
@@ -60,6 +70,15 @@ def lower(source: Source, pipeline: ir.Pipeline, options: Options, overrides: di
         }
     )
     return kinds.manifest(pipeline, options, spec)
+
+
+def _check_template_count(source: Source, pipeline: ir.Pipeline, templates: list[m.Template]) -> None:
+    """Argo 4's full CRDs (which the API server applies, unlike lint) refuse more than 200 templates."""
+    if len(templates) <= MAX_TEMPLATES:
+        return
+    dags = sum(1 for t in templates if t.dag is not None)
+    message = MSG_TOO_MANY_TEMPLATES.format(count=len(templates), dags=dags, others=len(templates) - dags)
+    raise OutputSchemaError([source.spec_diagnostic(message, "/components" if pipeline.components else "/root")])
 
 
 def _arguments(pipeline: ir.Pipeline, overrides: dict[str, str]) -> m.Arguments | None:
