@@ -159,14 +159,13 @@ def read(path: Path) -> Config:
         locate: Callable[[str], tuple[int | None, int | None]] = lambda at: (None, None)
     else:
         from transpiler.errors import LoadError
-        from transpiler.load import load_yaml, locate as locate_node
+        from transpiler.load import load_yaml
 
         try:
-            values, node = load_yaml(text, file)
+            values, locate = load_yaml(text, file)
         except LoadError as err:
             raise UsageError(err.diagnostics) from None
         values = {} if values is None else values
-        locate = lambda at: locate_node(node, at)  # noqa: E731
     problems = [
         Diagnostic(message, at, file, *locate(at))
         for message, at in check(values)

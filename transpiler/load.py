@@ -13,7 +13,7 @@ are how a small file expands into a huge one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -108,26 +108,27 @@ def load(data: bytes | str, file: str = "<input>") -> Source:
     return _classify(_build(text, file), _LazyNodes(text, file), file)
 
 
-def load_yaml(text: str, file: str) -> tuple[Any, Any]:
+def load_yaml(text: str, file: str) -> tuple[Any, Callable[[str], tuple[int | None, int | None]]]:
     """One YAML or JSON document that is not the IR (e.g. the config file): its plain value
-    (``None`` when empty) and its node tree, for :func:`locate`. Same refusals as :func:`load`
-    (syntax errors, aliases, duplicate or non-string keys), each located.
+    (``None`` when empty) and a function giving the line and column of a JSON pointer in it.
+    Same refusals as :func:`load` (syntax errors, aliases, duplicate or non-string keys), each
+    located.
 
     Raises:
         LoadError: the text is not one valid YAML document.
     """
     if not text.strip():
-        return None, None
-    nodes = _compose(text, file)
-    if len(nodes) > 1:
+        return None, lambda pointer: (None, None)
+    documents = _build(text, file)
+    nodes = _LazyNodes(text, file)
+    if len(documents) > 1:
         mark = nodes[1].start_mark
-        raise _fail(file, MSG_TOO_MANY_DOCS.format(count=len(nodes)).split(";")[0] + "; expected one", mark.line + 1, mark.column + 1)
-    return _to_python(nodes[0], file), nodes[0]
+        raise _fail(file, MSG_TOO_MANY_DOCS.format(count=len(documents)).split(";")[0] + "; expected one", mark.line + 1, mark.column + 1)
+    return documents[0], lambda pointer: locate(nodes[0], pointer)
 
 
 def locate(node: Any, pointer: str) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of the value at ``pointer`` under a node from :func:`load_yaml`
-    (the nearest enclosing value when the pointer goes further than the document)."""
+    """Line and column (1-based) of the value at ``pointer`` under a YAML node (the nearest enclosing value when the pointer goes further than the document)."""
     if node is None:
         return None, None
     best = node
@@ -297,35 +298,6 @@ def _stack_pointer(stack: list[list[Any]]) -> str:
     for container, key, _ in stack[:-1]:
         tokens.append(len(container) if type(container) is list else key)
     return "".join("/" + escape_pointer_token(t) for t in tokens)
-
-
-def _to_python(root: Any, file: str) -> Any:
-    seen: set[int] = set()
-
-    def convert(node: Any, pointer: str) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
-        if id(node) in seen:
-            raise _fail(file, MSG_ALIAS, node.start_mark.line + 1, node.start_mark.column + 1, pointer)
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            return [convert(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else key_node
-            mark = key_node.start_mark
-            if not isinstance(key, str):
-                kind = type(key).__name__ if not isinstance(key, yaml.Node) else "a collection"
-                raise _fail(file, MSG_NON_STRING_KEY.format(kind=kind), mark.line + 1, mark.column + 1, pointer)
-            if key in result:
-                raise _fail(file, MSG_DUPLICATE_KEY.format(key=key), mark.line + 1, mark.column + 1, pointer)
-            result[key] = convert(value_node, f"{pointer}/{escape_pointer_token(key)}")
-        return result
-
-    try:
-        return convert(root, "")
-    except RecursionError:
-        raise _fail(file, MSG_NESTING) from None
 
 
 def _scalar(node: Any) -> Any:

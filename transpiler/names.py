@@ -29,6 +29,11 @@ _EXPR_KEYWORDS = frozenset(
 )
 
 
+# kfp2argo's mark on every manifest it writes (its value: the pipeline name); batch mode finds
+# orphaned manifests by it.
+OWNER_ANNOTATION = "kfp2argo.io/pipeline-name"
+
+
 def short_hash(text: str) -> str:
     """Eight hex digits of the SHA-256 of ``text``.
 

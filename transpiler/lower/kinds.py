@@ -19,7 +19,6 @@ from transpiler.errors import Diagnostic, UsageError
 from transpiler.lower.context import Options
 
 API_VERSION = "argoproj.io/v1alpha1"
-OWNER_ANNOTATION = "kfp2argo.io/pipeline-name"
 MAX_CRON_WORKFLOW_NAME = 52
 
 KIND_NAMES = {
@@ -88,4 +87,4 @@ def _check(options: Options) -> None:
 def _pipeline_annotations(pipeline: ir.Pipeline) -> dict[str, str]:
     """kfp2argo's mark on what it generated (batch mode finds orphaned manifests by it); the
     readable annotations (title, description) come from the skeleton (``transpiler.skeleton``)."""
-    return {OWNER_ANNOTATION: pipeline.name}
+    return {names.OWNER_ANNOTATION: pipeline.name}
