@@ -426,3 +426,17 @@ def test_ir_default_pipeline_root_is_used_and_the_flag_wins():
     assert keys == {"from-ir"}
     keys = {a["s3"]["key"].split("/")[0] for a in _output_artifacts(compile_document(text, Options(pipeline_root="s3://b/flag")))}
     assert keys == {"flag"}
+
+
+def test_placeholder_values_given_by_the_user_survive_kubernetes_expansion():
+    ir_text = (
+        "pipelineInfo: {name: p}\n"
+        "components: {comp-echo: {executorLabel: exec-echo}}\n"
+        "deploymentSpec: {executors: {exec-echo: {container: {image: alpine, command: [echo],"
+        " args: ['{{$.pipeline_google_cloud_project_id}}', '{{$.pipeline_root}}']}}}}\n"
+        "root: {dag: {tasks: {echo: {componentRef: {name: comp-echo}, taskInfo: {name: echo}}}}}\n"
+    )
+    options = Options(placeholder_values=(("pipeline_google_cloud_project_id", "a$(HOME)$$b"),), pipeline_root="s3://b/p$x")
+    args = _templates(compile_document(ir_text, options))["comp-echo"]["container"]["args"]
+    # Kubernetes turns "$$" into "$" and leaves "$(" after "$$" alone, so these arrive as given.
+    assert args == ["a$$(HOME)$$$$b", "s3://b/p$$x"]

@@ -76,15 +76,17 @@ class Context:
         self.diagnostics.append(self.source.spec_diagnostic(message, at))
 
     def job_placeholder(self, ref: placeholders.NamedRef, at: str) -> str:
-        """Argo text for a job or task placeholder such as ``{{$.pipeline_job_name}}``."""
+        """Argo text for a job or task placeholder such as ``{{$.pipeline_job_name}}``, for a
+        container's command, args or env. A value the user gave has its ``$`` doubled, as input
+        parameters do (``argo_expr.pod_input_parameter``), so Kubernetes' expansion leaves it as is."""
         given = dict(self.options.placeholder_values)
         if ref.name in given:
-            return given[ref.name]
+            return given[ref.name].replace("$", "$$")
         if ref.name in _ARGO_VARIABLES:
             return _ARGO_VARIABLES[ref.name]()
         if ref.name == "pipeline_root":
             if self.pipeline_root:
-                return self.pipeline_root
+                return self.pipeline_root.replace("$", "$$")
             self.unsupported(MSG_PIPELINE_ROOT.format(text=ref.text), at)
         elif ref.name in _VERTEX_ONLY:
             self.unsupported(MSG_VERTEX_ONLY.format(text=ref.text, name=ref.name), at)
