@@ -190,23 +190,22 @@ def read_inputs(spec):
 
 
 def read_list(name, a):
-    """A collected list of artifacts (dsl.Collected): the downloaded folder holds one folder per
-    loop iteration that made one, named by its index, with the artifact and its metadata file
-    (wire-encoded JSON). KFP orders the list by iteration; no folder is an empty list."""
-    folder = a["path"]
-    indexes = sorted(int(d) for d in os.listdir(folder) if d.isdigit()) if os.path.isdir(folder) else []
+    """A list of artifacts (lower/collected.py): the manifest (wire-encoded JSON, in the
+    metadata variable) names each element's path below the folder Argo downloaded, in KFP's
+    order, with its metadata. An absent manifest is an empty list."""
+    raw = os.environ.get(a.get("metadataEnv") or "", "")
+    try:
+        text = decode(raw) if raw else None
+        manifest = parse_text(text, "STRUCT") if text is not None else {}
+    except ValueError as e:
+        raise LauncherError("list of artifacts %r: %s" % (name, e))
     found = []
-    for index in indexes:
-        entry = os.path.join(folder, str(index))
-        meta = {}
-        if os.path.isfile(os.path.join(entry, "metadata")):
-            with open(os.path.join(entry, "metadata"), encoding="utf-8", newline="") as f:
-                try:
-                    meta = parse_text(decode(f.read()), "STRUCT")
-                except ValueError as e:
-                    raise LauncherError("metadata of artifact %d of input %r: %s" % (index, name, e))
+    for item in manifest.get("items") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise LauncherError("list of artifacts %r: malformed element %r" % (name, item))
+        meta = dict(item.get("metadata") or {})
         meta.pop(URI_KEY, None)
-        found.append(artifact(name, a, meta, os.path.join(entry, "artifact")))
+        found.append(artifact(name, a, meta, os.path.join(a["path"], *item["path"].split("/"))))
     return found
 
 

@@ -308,6 +308,8 @@ _VARIABLES = re.compile(
     r"(inputs|workflow)\.parameters\['([^']+)'\]|tasks\['([^']+)'\]\.outputs\.parameters\['([^']+)'\]|tasks\['([^']+)'\]\.status"
 )
 
+_SIMPLE_INPUTS = re.compile(r"\{\{inputs\.parameters\.([^{}]+)\}\}")
+
 
 def _never_fail_requests(workflow: dict, garbage: str) -> list[dict]:
     requests = []
@@ -322,6 +324,10 @@ def _never_fail_requests(workflow: dict, garbage: str) -> list[dict]:
                 scope[f"tasks.{match.group(3)}.outputs.parameters.{match.group(4)}"] = "1"
             else:
                 scope[f"tasks.{match.group(5)}.status"] = "Failed"
+        for match in _SIMPLE_INPUTS.finditer(text):  # a simple tag beside an expression tag
+            scope[f"inputs.parameters.{match.group(1)}"] = garbage
+        if re.search(r"\bitem\b", text):  # a loop's item, always there in a looped task
+            scope["item"] = garbage
         scope["workflow.name"] = "wf"
         scope["workflow.uid"] = "uid"  # always in Argo's scope, as node.name is (any text)
         scope["node.name"] = garbage

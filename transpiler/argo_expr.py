@@ -154,6 +154,10 @@ def workflow_name_var() -> str:
     return "workflow.name"
 
 
+def workflow_uid_var() -> str:
+    return "workflow.uid"
+
+
 def loop_item() -> str:
     """The current item of a ``withItems``/``withParam`` loop."""
     return _tag("item")

@@ -134,12 +134,14 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Iterator:
-    """How a ``dsl.ParallelFor`` task iterates: over a literal list (``raw``, JSON text) or over
-    the list value of one of the task's input parameters (``input_parameter``)."""
+    """How a ``dsl.ParallelFor`` task iterates: over a literal list (``raw``, JSON text), over
+    the list value of one of the task's input parameters (``input_parameter``) or over the
+    artifacts of one of its input artifact lists (``input_artifact``; the item is an artifact)."""
 
     item_input: str
     raw: str | None = None
     input_parameter: str | None = None
+    input_artifact: str | None = None
     parallelism: int | None = None
     pointer: str = ""
 

@@ -19,9 +19,6 @@ MSG_NOT_YET = "{feature} is not supported yet. kfp2argo {advice}"
 _ADVICE = "rejects the pipeline rather than guess; see the README's feature table"
 
 # IR keys that mean a feature the lowering does not map yet, by where they appear.
-_TASK_FEATURES = {
-    "artifactIterator": "A loop over artifacts (dsl.ParallelFor over a list of artifacts)",
-}
 _STRATEGIES = ("ALL_UPSTREAM_TASKS_SUCCEEDED", "ALL_UPSTREAM_TASKS_COMPLETED")
 # The one selector shape the KFP SDK writes for a loop item's field: parseJson(string_value)["key"].
 _FIELD_SELECTOR = re.compile(r'parseJson\(string_value\)\["([^"\\]*)"\]\Z')
@@ -205,9 +202,6 @@ class _Parser:
         return ir.Dag(tasks, tuple(parameter_outputs), tuple(artifact_outputs))
 
     def task(self, name: str, body: dict[str, Any], at: str) -> ir.Task:
-        for key, feature in _TASK_FEATURES.items():
-            if key in body:
-                self.not_yet(feature, f"{at}/{key}")
         inputs = body.get("inputs", {})
         trigger = body.get("triggerPolicy", {})
         parameters = []
@@ -242,7 +236,8 @@ class _Parser:
         return strategy
 
     def iterator(self, body: dict[str, Any], at: str) -> ir.Iterator | None:
-        iterator = body.get("parameterIterator")
+        key = "parameterIterator" if "parameterIterator" in body else "artifactIterator"
+        iterator = body.get(key)
         if iterator is None:
             return None
         items = iterator.get("items", {})
@@ -251,8 +246,9 @@ class _Parser:
             item_input=iterator.get("itemInput", ""),
             raw=items.get("raw"),
             input_parameter=items.get("inputParameter"),
+            input_artifact=items.get("inputArtifact"),
             parallelism=int(limit) if limit else None,
-            pointer=at + "/parameterIterator",
+            pointer=f"{at}/{key}",
         )
 
     def parameter_binding(self, name: str, body: dict[str, Any], at: str) -> ir.ParameterBinding | None:

@@ -1,53 +1,67 @@
-"""``dsl.Collected`` artifacts: the artifacts a loop's iterations made, as one list input.
+"""Lists of artifacts: ``dsl.Collected`` fan-in, lists passed between DAGs, loops over them.
 
-Argo aggregates a looped task's output parameters but never its artifacts, so the iterations
-write them where the consumer can download them all at once, at key-only locations (bucket and
-credentials from the artifact repository, as ``lower.pipeline_root`` explains)::
+Argo aggregates a looped task's output parameters but never its artifacts, so a list of
+artifacts travels in two halves, both plain Argo values:
 
-    kfp2argo-collected/<workflow uid>/<sha256 of the loop's node name>/<loop output>/iterations/<index>/artifact
-                                                                                                .../metadata
+* **Where the elements go** (known before the loop runs). Each element is stored at a key-only
+  location (bucket and credentials from the artifact repository, as ``lower.pipeline_root``
+  explains) under the list's *prefix*::
 
-* the loop template passes its ``{{node.name}}`` to the iteration template; an iteration's node is
-  ``<loop node>.iteration(<index>:<item>)``, so the digits after that prefix are its index;
-* the producer task gets the key as a parameter (through the DAGs between it and the loop body:
-  conditions, sub-pipelines used only there); its template writes the artifact and its KFP
-  metadata file there, and is never memoized (a cache hit would write nothing); an iteration
-  whose producer a condition skipped writes nothing;
-* the consumer, a sibling of the loop task, downloads the prefix ``.../<loop output>/iterations`` (the loop's
-  node name is ``<its DAG's node name>.<loop task>``) as a directory: optional, since no
-  iteration may have produced anything; the launcher makes one artifact per index, in index order.
+      kfp2argo-collected/<workflow uid>/<sha256 of the node name of the task that outputs the list>/<output>/list
+          /<iteration index>/artifact          an element made in that iteration
+          /<iteration index>/list/...          the elements of a list made in that iteration (nested loops)
 
-The expressions use only functions that cannot fail (``docs/runtime-contract.md``).
+  A DAG template with a list output takes its prefix as the input parameter
+  ``kfp2argo-collect-<output>``; its caller passes a fresh one, or its own when it passes the
+  list up as its own output. The loop template hands the prefix and its ``{{node.name}}`` to the
+  iteration; an iteration's node is ``<loop node>.iteration(<index>:<item>)``, so the digits
+  after that prefix are its index. The container task that makes an element gets its exact key
+  as ``kfp2argo-collect-<its output>`` (through the condition DAGs and once-used sub-pipelines
+  between it and the loop body) and uploads its artifact there; it is never memoized (a cache
+  hit would write nothing).
+
+* **What the list holds** (known after the loop ran): the *list manifest*, wire-encoded JSON
+  ``{"prefix": <prefix>, "items": [{"path": <key below the prefix>, "metadata": {...}}, ...]}``
+  in iteration order, carried where a single artifact's metadata goes (``io.metadata_parameter``).
+  Each iteration outputs its own items (paths relative to its element; none when a condition
+  skipped the producer); the loop template joins them, prefixing each path with the index of its
+  iteration (Argo aggregates the outputs of the iterations that succeeded, in item order; the loop
+  has outputs only when all of them did). A DAG passes a list on as a parameter.
+
+A Python component reading a list downloads the prefix as one optional directory and its
+launcher builds the list from the manifest. A loop over a list (``artifactIterator``) iterates
+over the manifest's items, each iteration downloading one element. The expressions use only
+functions that cannot fail (``docs/runtime-contract.md``).
 """
 
 from __future__ import annotations
 
 from hera.workflows import models as m
 
-from transpiler import argo_expr, ir, names
+from transpiler import argo_expr, ir, names, wire, wire_expr
 
 ITERATION_TASK = "iteration"  # the loop template's one task (``lower.loop``)
 LOOP_NODE_PARAMETER = "kfp2argo-loop-node"
 KEY_ROOT = "kfp2argo-collected"
-# Ends the consumer's prefix with a fixed segment: a prefix ending in an output's name would also
-# match a longer output name for drivers that list by raw prefix (GCS).
-ITERATIONS = "iterations"
-ARTIFACT_FILE = "artifact"
-METADATA_FILE = "metadata"
+# Every key ends with a fixed segment: a prefix ending in a name or an index would also match a
+# longer one (``.../1`` and ``.../10``) for drivers that list by raw prefix.
+LIST = "list"
+ARTIFACT = "artifact"
+ABSENT = "absent"  # below the run's root: downloaded for a list no task made (an optional input)
 
 MSG_NESTED_PRODUCER = (
     "A dsl.Collected artifact must be made by a container task of the loop body, directly or in "
-    "condition DAGs or sub-pipelines used only there; here it comes through {task!r}, which holds a "
-    "nested loop, an importer, a dsl.OneOf or a sub-pipeline that other tasks use too"
+    "condition DAGs or sub-pipelines used only there, or be a list itself; here it comes through "
+    "{task!r}, which holds an importer, a dsl.OneOf or a sub-pipeline that other tasks use too"
 )
-MSG_PASSED_UP = "A dsl.Collected artifact list can only be consumed by a task in the loop's own DAG, not passed up as a DAG output"
-MSG_CONSUMER = "A dsl.Collected artifact list can only be read by a Python component (Input[List[...]]); {what} cannot take a list of artifacts"
-MSG_ONE_OF = "A dsl.Collected artifact with several sources (dsl.OneOf) is not supported"
+MSG_ONE_OF = "A list of artifacts with several sources (dsl.OneOf) is not supported"
+MSG_SHAPE = "This input is {expected} but receives {actual}"
 
 
-def key_parameter(artifact: str) -> str:
-    """The producer template's input parameter holding where one collected artifact goes."""
-    return "kfp2argo-collect-" + names.parameter_name(artifact)
+def key_parameter(name: str) -> str:
+    """The template input parameter holding where an output goes: the key of a single artifact
+    (container templates, DAGs that route one to the loop) or the prefix of a list (DAG templates)."""
+    return "kfp2argo-collect-" + names.parameter_name(name)
 
 
 def is_collected(loop_component: ir.Component, output: str) -> bool:
@@ -56,24 +70,103 @@ def is_collected(loop_component: ir.Component, output: str) -> bool:
     return definition is not None and definition.is_list
 
 
-def producer_key(loop_output: str) -> str:
-    """The key prefix of one iteration's artifact, as the iteration template's producer task
-    binds it (``node.name`` is the iteration's node there)."""
+def _index() -> str:
+    """The iteration's index, as an expression tag, in a task of the iteration template."""
     loop_node = argo_expr.input_parameter_var(LOOP_NODE_PARAMETER)
-    digest = argo_expr.expression(f"sprig.sha256sum({loop_node})")
     after_prefix = f"sprig.trimPrefix({loop_node} + '.{ITERATION_TASK}(', {argo_expr.node_name_var()})"
-    index = argo_expr.expression(f"sprig.regexFind('^[0-9]+', {after_prefix})")
-    return f"{KEY_ROOT}/{argo_expr.workflow_uid()}/{digest}/{names.parameter_name(loop_output)}/{ITERATIONS}/{index}"
+    return argo_expr.expression(f"sprig.regexFind('^[0-9]+', {after_prefix})")
 
 
-def consumer_location(loop_task: str, loop_output: str) -> dict:
-    """``m.Artifact`` keywords for the consumer's argument: the prefix of all iterations'
-    artifacts of the loop task ``loop_task`` (its Argo name) in the consumer's DAG."""
-    digest = argo_expr.expression(f"sprig.sha256sum({argo_expr.node_name_var()} + '.{loop_task}')")
-    key = f"{KEY_ROOT}/{argo_expr.workflow_uid()}/{digest}/{names.parameter_name(loop_output)}/{ITERATIONS}"
-    return {"s3": m.S3Artifact(key=key)}
+def element_key(loop_output: str, is_list: bool) -> str:
+    """Where the iteration's element of a loop output goes (an artifact, or a list's prefix), as
+    the iteration template's tasks bind it."""
+    prefix = argo_expr.input_parameter(key_parameter(loop_output))
+    return f"{prefix}/{_index()}/{LIST if is_list else ARTIFACT}"
 
 
-def output_location(artifact: str, file: str) -> dict:
-    """``m.Artifact`` keywords for the producer's output (``file``: ARTIFACT_FILE or METADATA_FILE)."""
-    return {"s3": m.S3Artifact(key=f"{argo_expr.input_parameter(key_parameter(artifact))}/{file}")}
+def fresh_prefix(task: str, output: str) -> str:
+    """A new list prefix for the list output ``output`` of the DAG task ``task`` (its Argo name),
+    as that task's DAG binds it: unique per run and per node."""
+    digest = argo_expr.expression(f"sprig.sha256sum({argo_expr.node_name_var()} + '.{task}')")
+    return f"{KEY_ROOT}/{argo_expr.workflow_uid()}/{digest}/{names.parameter_name(output)}/{LIST}"
+
+
+def output_location(artifact: str) -> dict:
+    """``m.Artifact`` keywords for a producer's output that is an element of a list."""
+    return {"s3": m.S3Artifact(key=argo_expr.input_parameter(key_parameter(artifact)))}
+
+
+# the manifest ---------------------------------------------------------------------------------
+
+
+def _manifest(wire_text: str) -> str:
+    """The manifest a wire text holds, or nil (absent: a skipped DAG's default)."""
+    return wire_expr.decode_json(wire_text, "map")
+
+
+def _items(wire_text: str) -> str:
+    """The manifest's items, ``[]`` when absent."""
+    return f"map([{_manifest(wire_text)}], # != nil && type(get(#, 'items')) == 'array' ? #.items : [])[0]"
+
+
+def iteration_items_from_element(metadata_wire: str) -> str:
+    """An iteration's items of a loop output made by a container task: one element, or none when
+    the task did not run (its metadata companion is absent)."""
+    item = f"({{'path': '{ARTIFACT}', 'metadata': # }})"
+    return wire_expr.encode(f"map([{wire_expr.decode_json(metadata_wire, 'map')}], # == nil ? [] : [{item}])[0]")
+
+
+def iteration_items_from_list(manifest_wire: str) -> str:
+    """An iteration's items of a loop output that is a list made in the iteration (nested)."""
+    item = f"({{'path': '{LIST}/' + #.path, 'metadata': #.metadata }})"
+    return wire_expr.encode(f"map({_items(manifest_wire)}, {item})")
+
+
+def loop_manifest(aggregated: str, prefix: str) -> str:
+    """The loop template's list: the iterations' items (``aggregated``: what Argo aggregated
+    from them, an array of arrays or of their wire texts), each path under its iteration."""
+    each = f"(type(#) == 'string' ? ({wire_expr.decode_json('#', 'array')} ?? []) : #)"
+    item = "({'path': string(i) + '/' + #.path, 'metadata': #.metadata })"
+    items = f"flatten(map(map({aggregated}, {each}), let i = #index; map(#, {item})))"
+    return wire_expr.encode(f"{{'prefix': {prefix}, 'items': {items} }}")
+
+
+def download_key(manifest_wire: str) -> str:
+    """The key a consumer downloads for a list: its prefix, or a key no task writes when absent."""
+    absent = f"'{KEY_ROOT}/' + {argo_expr.workflow_uid_var()} + '/{ABSENT}'"
+    prefix = f"map([{_manifest(manifest_wire)}], # != nil && type(get(#, 'prefix')) == 'string' ? #.prefix : {absent})[0]"
+    return argo_expr.expression(prefix)
+
+
+def artifact_list(manifest_wire: str, folder: str, schema_title: str, schema_version: str) -> str:
+    """What a container component reads as ``{{$.inputs.artifacts['x']}}``: the JSON list of
+    the artifacts, each with its path in the downloaded ``folder`` as URI (as for one artifact)."""
+    kind = f"{{'schemaTitle': {wire_expr.string(schema_title)}, 'schemaVersion': {wire_expr.string(schema_version)} }}"
+    item = f"({{'name': string(#index), 'uri': {wire_expr.string(folder + '/')} + #.path, 'metadata': #.metadata, 'type': {kind} }})"
+    return argo_expr.expression(wire_expr.encode(f"map({_items(manifest_wire)}, {item})"))
+
+
+def loop_items(manifest_wire: str) -> str:
+    """``withParam`` of a loop over a list: per element, the wire text of its key and metadata
+    (a text: Argo passes a string item on as it is, but not a map's values)."""
+    prefix = f"map([{_manifest(manifest_wire)}], # != nil && type(get(#, 'prefix')) == 'string' ? #.prefix : '')[0]"
+    item = f"({{'key': {prefix} + '/' + #.path, 'metadata': #.metadata }})"
+    return argo_expr.expression(f"toJson({wire_expr.encode_each(f'map({_items(manifest_wire)}, {item})')})")
+
+
+def _loop_item() -> str:
+    return f"({wire_expr.decode_json('item', 'map')} ?? {{ }})"
+
+
+def item_key() -> str:
+    """In a loop over a list, the key of the iteration's element (``loop_items``)."""
+    return argo_expr.expression(f"{_loop_item()}?.key ?? ''")
+
+
+def item_metadata() -> str:
+    """In a loop over a list, the metadata companion of the iteration's element."""
+    return argo_expr.expression(wire_expr.encode(f"{_loop_item()}?.metadata ?? {{ }}"))
+
+
+def empty_manifest() -> str:
+    return wire.NONE

@@ -103,7 +103,7 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
     template = m.Template(
         name=name,
         inputs=inputs,
-        outputs=_outputs(ctx, component, python, variant.collected),
+        outputs=_outputs(ctx, component, variant.collected),
         metadata=_metadata(variant, _accelerator_annotation(executor)),
         container=_container(ctx, component, executor, variant, python),
         volumes=[io.outputs_volume()] if _needs_outputs_volume(component, python) else None,
@@ -164,10 +164,12 @@ def _inputs(component: ir.Component, python: bool) -> m.Inputs | None:
         parameters += [
             m.Parameter(name=io.metadata_parameter(a.name), default=io.EMPTY_METADATA) for a in component.inputs.artifacts
         ]
+    else:
+        parameters += [m.Parameter(name=io.artifact_list_parameter(a.name)) for a in component.inputs.artifacts if a.is_list]
     return m.Inputs(parameters=parameters or None, artifacts=artifacts or None) if parameters or artifacts else None
 
 
-def _outputs(ctx: Context, component: ir.Component, python: bool, gathered: frozenset[str]) -> m.Outputs | None:
+def _outputs(ctx: Context, component: ir.Component, gathered: frozenset[str]) -> m.Outputs | None:
     parameters = [
         m.Parameter(name=names.parameter_name(p.name), value_from=m.ValueFrom(path=io.output_parameter_path(p.name)))
         for p in component.outputs.parameters
@@ -180,14 +182,12 @@ def _outputs(ctx: Context, component: ir.Component, python: bool, gathered: froz
         for a in component.outputs.artifacts
     ]
     artifacts = [io.output_artifact(a, _output_location(ctx, a.name, gathered)) for a in component.outputs.artifacts]
-    if python:  # only the launcher writes the metadata file
-        artifacts += [io.metadata_artifact(a, collected.output_location(a, collected.METADATA_FILE)) for a in sorted(gathered)]
     return m.Outputs(parameters=parameters or None, artifacts=artifacts or None) if parameters or artifacts else None
 
 
 def _output_location(ctx: Context, artifact: str, gathered: frozenset[str]) -> dict:
     if artifact in gathered:
-        return collected.output_location(artifact, collected.ARTIFACT_FILE)
+        return collected.output_location(artifact)
     return pipeline_root.output_location(ctx, names.parameter_name(artifact))
 
 
@@ -280,6 +280,10 @@ class _Resolver:
             parameter = self.component.inputs.parameter(ref.name)
             if parameter is not None:
                 return argo_expr.pod_input_parameter(names.parameter_name(ref.name))
+        elif ref.side == "inputs" and ref.kind == "artifacts" and ref.attr == "":
+            artifact = self.component.inputs.artifact(ref.name)
+            if artifact is not None and artifact.is_list:
+                return argo_expr.pod_input_parameter(io.artifact_list_parameter(ref.name))
         elif ref.side == "inputs" and ref.kind == "artifacts" and ref.attr in ("path", "uri"):
             if ref.attr == "uri" and ref.name in self.imported:
                 return argo_expr.pod_input_parameter(importer.uri_parameter(ref.name))

@@ -93,9 +93,10 @@ def lower_dag(ctx: Context, component: ir.Component, plan: Plan) -> m.Template:
     if not tasks:
         ctx.unsupported(MSG_EMPTY_DAG, component.pointer + "/dag")
     loop = plan.loop_task(component)
-    inputs = None if scope.is_root else dag_inputs(component)
+    inputs = None if scope.is_root else dag_inputs(component, plan)
     collect_inputs = [collected.LOOP_NODE_PARAMETER] if loop and plan.collects(component) else []
     collect_inputs += [collected.key_parameter(output) for output in plan.collect_inputs(component)]
+    collect_inputs += [collected.key_parameter(output) for output in plan.list_outputs(component)]
     if collect_inputs:
         inputs = inputs or m.Inputs()
         inputs.parameters = (inputs.parameters or []) + [m.Parameter(name=name) for name in collect_inputs]
@@ -107,19 +108,23 @@ def lower_dag(ctx: Context, component: ir.Component, plan: Plan) -> m.Template:
     )
 
 
-def dag_inputs(component: ir.Component, skip: str | None = None) -> m.Inputs | None:
-    """The inputs of a DAG template for ``component`` (without the parameter ``skip``)."""
+def dag_inputs(component: ir.Component, plan: Plan, skip: str | None = None) -> m.Inputs | None:
+    """The inputs of a DAG template for ``component`` (without the input ``skip``, a loop item),
+    and the prefixes of its list outputs (``lower.collected``). A list input is its manifest alone."""
     parameters = [
         m.Parameter(name=names.parameter_name(p.name), default=io.parameter_default(p))
         for p in component.inputs.parameters
         if p.name != skip
     ]
     parameters += [
-        m.Parameter(name=io.metadata_parameter(a.name), default=io.EMPTY_METADATA) for a in component.inputs.artifacts
+        m.Parameter(name=io.metadata_parameter(a.name), default=wire.NONE if a.is_list else io.EMPTY_METADATA)
+        for a in component.inputs.artifacts
+        if a.name != skip
     ]
     artifacts = [
         m.Artifact(name=names.parameter_name(a.name), optional=True if a.optional else None)
         for a in component.inputs.artifacts
+        if a.name != skip and not a.is_list
     ]
     if not parameters and not artifacts:
         return None
@@ -133,8 +138,16 @@ def _outputs(scope: Scope) -> m.Outputs | None:
     dag = scope.component.dag
     assert dag is not None
     parameters = [_output_parameter(scope, out, names.parameter_name) for out in dag.parameter_outputs]
-    parameters += [_output_parameter(scope, out, io.metadata_parameter) for out in dag.artifact_outputs]
-    artifacts = [_output_artifact(scope, out) for out in dag.artifact_outputs]
+    artifacts = []
+    for out in dag.artifact_outputs:
+        if scope.plan.loop_task(scope.component) is not None:  # an iteration: its items of a list
+            parameters.append(_iteration_items(scope, out))
+            continue
+        parameters.append(_output_parameter(scope, out, io.metadata_parameter))
+        if not scope.plan.carries_list(scope.component, out.name):
+            artifacts.append(_output_artifact(scope, out))
+        elif len(out.sources) != 1:
+            scope.ctx.unsupported(collected.MSG_ONE_OF, out.pointer)
     if not parameters and not artifacts:
         return None
     return m.Outputs(parameters=parameters or None, artifacts=artifacts or None)
@@ -157,11 +170,23 @@ def _output_parameter(scope: Scope, out: ir.DagOutput, argo_name) -> m.Parameter
     return m.Parameter(name=argo_name(out.name), value_from=value_from)
 
 
+def _iteration_items(scope: Scope, out: ir.DagOutput) -> m.Parameter:
+    """An iteration's items of a collected output (``lower.collected``; ``lower.loop`` reports
+    the sources it cannot collect)."""
+    name = io.metadata_parameter(out.name)
+    if len(out.sources) != 1:
+        return m.Parameter(name=name, value=wire.NONE)
+    source = out.sources[0]
+    value = f"({argo_expr.optional_task_output_parameter_var(scope.task_names[source.task], io.metadata_parameter(source.name))} ?? {wire_expr.string(wire.NONE)})"
+    if scope.plan.source_carries_list(scope.component, source):
+        expression = collected.iteration_items_from_list(value)
+    else:
+        expression = collected.iteration_items_from_element(value)
+    return m.Parameter(name=name, value_from=m.ValueFrom(expression=expression))
+
+
 def _output_artifact(scope: Scope, out: ir.DagOutput) -> m.Artifact:
     name = names.parameter_name(out.name)
-    in_loop_body = scope.plan.loop_task(scope.component) is not None and collected.is_collected(scope.component, out.name)
-    if not in_loop_body and any(_collected_source(scope, s.task, s.name) for s in out.sources):  # (lower.loop checks loop bodies)
-        scope.ctx.unsupported(collected.MSG_PASSED_UP, out.pointer)
     if len(out.sources) == 1:
         source = out.sources[0]
         task = scope.task_names[source.task]
@@ -282,8 +307,8 @@ def _task(scope: Scope, task: ir.Task) -> m.DAGTask:
     artifacts: list[m.Artifact] = []
     for binding in task.artifacts:
         artifact, metadata = _artifact_argument(scope, task, binding)
-        artifacts.append(artifact)
-        if plan.carries_metadata(target):
+        artifacts += [artifact] if artifact else []
+        if plan.carries_metadata(target) or metadata.name == io.artifact_list_parameter(binding.name):
             parameters.append(metadata)
     variant = plan.variant(scope.component, task)
     if variant and variant.imported and not plan.carries_metadata(target):
@@ -293,8 +318,9 @@ def _task(scope: Scope, task: ir.Task) -> m.DAGTask:
             for name in sorted(variant.imported_names())
         ]
     for artifact, (loop_output, via) in sorted(plan.collected_outputs(scope.component, task).items()):
-        key = collected.producer_key(loop_output) if via is None else argo_expr.input_parameter(collected.key_parameter(via))
+        key = collected.element_key(loop_output, False) if via is None else argo_expr.input_parameter(collected.key_parameter(via))
         parameters.append(m.Parameter(name=collected.key_parameter(artifact), value=key))
+    parameters += [m.Parameter(name=collected.key_parameter(o), value=_list_prefix(scope, task, o)) for o in plan.list_outputs(target)]
     if plan.needs_task_name(template):
         parameters.append(m.Parameter(name=TASK_NAME_PARAMETER, value=wire.wire_value(task.display_name, "STRING")))
     arguments = None
@@ -455,8 +481,8 @@ def _artifact_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding)
     optional = None
     if isinstance(source, ir.TaskOutput) and source.task in scope.importers:
         return _imported_argument(scope, binding)
-    if isinstance(source, ir.TaskOutput) and _collected_source(scope, source.task, source.name):
-        return _collected_argument(scope, task, binding, source)
+    if _is_list(scope, source) or _receives_list(scope, task, binding):
+        return _list_argument(scope, task, binding)
     if isinstance(source, ir.ComponentInput):
         if scope.is_root:
             scope.ctx.unsupported(MSG_ROOT_ARTIFACT, binding.pointer)
@@ -473,27 +499,63 @@ def _artifact_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding)
     return artifact, m.Parameter(name=io.metadata_parameter(binding.name), value=metadata)
 
 
-def _collected_source(scope: Scope, task_name: str, output: str) -> bool:
-    """Whether a sibling task's output is the artifact list a loop collects."""
-    assert scope.component.dag is not None
-    if task_name in scope.importers:
+def _is_list(scope: Scope, source: ir.TaskOutput | ir.ComponentInput) -> bool:
+    """Whether an artifact a task reads is a list of artifacts at run time."""
+    if isinstance(source, ir.ComponentInput):
+        definition = scope.component.inputs.artifact(source.name)
+        return definition is not None and definition.is_list
+    if source.task in scope.importers:
         return False
-    target = scope.ctx.pipeline.components[scope.component.dag.task(task_name).component]
-    return scope.plan.loop_task(target) is not None and collected.is_collected(target, output)
+    return scope.plan.source_carries_list(scope.component, ir.OutputSource(source.task, source.name))
 
 
-def _collected_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding, source: ir.TaskOutput) -> tuple[m.Artifact, m.Parameter]:
-    """A dsl.Collected artifact list: the prefix under which the loop's iterations wrote theirs."""
-    consumer = scope.ctx.pipeline.components[task.component]
-    executor = scope.ctx.pipeline.executors.get(consumer.executor or "")
-    if consumer.dag is not None:
-        scope.ctx.unsupported(collected.MSG_CONSUMER.format(what="a DAG component (sub-pipeline)"), binding.pointer)
-    elif executor is None or not placeholders.is_python_component(executor.argv):
-        scope.ctx.unsupported(collected.MSG_CONSUMER.format(what="a container component"), binding.pointer)
-    location = collected.consumer_location(scope.task_names[source.task], source.name)
-    # Optional here too: Argo replaces the template's input by the argument, flag included.
-    artifact = m.Artifact(name=names.parameter_name(binding.name), optional=True, **location)
-    return artifact, m.Parameter(name=io.metadata_parameter(binding.name), value=io.EMPTY_METADATA)
+def _receives_list(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding) -> bool:
+    definition = scope.ctx.pipeline.components[task.component].inputs.artifact(binding.name)
+    return definition is not None and definition.is_list
+
+
+def _list_argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding) -> tuple[m.Artifact | None, m.Parameter]:
+    """A list of artifacts (``lower.collected``): its manifest, and for a container component the
+    download of its prefix, optional (no task may have made an element; Argo replaces the
+    template's input by the argument, flag included)."""
+    source = binding.source
+    assert isinstance(source, (ir.TaskOutput, ir.ComponentInput))
+    target = scope.ctx.pipeline.components[task.component]
+    expected, actual = _receives_list(scope, task, binding), _is_list(scope, source)
+    if expected != actual:
+        shape = {True: "a list of artifacts", False: "one artifact"}
+        scope.ctx.unsupported(collected.MSG_SHAPE.format(expected=shape[expected], actual=shape[actual]), binding.pointer)
+    manifest_name = io.metadata_parameter(binding.name)
+    if isinstance(source, ir.ComponentInput):
+        manifest = scope.component_input(io.metadata_parameter(source.name))
+    elif task.run_after_failure:
+        manifest = _after_failure(scope, source.task, io.metadata_parameter(source.name), wire.NONE)
+    else:
+        manifest = scope.task_output(source.task, io.metadata_parameter(source.name))
+    if target.dag is not None:
+        return None, m.Parameter(name=manifest_name, value=manifest.tag)
+    key = collected.download_key(manifest.expr)
+    artifact = m.Artifact(name=names.parameter_name(binding.name), optional=True, s3=m.S3Artifact(key=key))
+    if scope.plan.carries_metadata(target):
+        return artifact, m.Parameter(name=manifest_name, value=manifest.tag)
+    definition = target.inputs.artifact(binding.name)
+    assert definition is not None
+    listed = collected.artifact_list(manifest.expr, io.input_artifact_path(binding.name), definition.schema_title, definition.schema_version)
+    return artifact, m.Parameter(name=io.artifact_list_parameter(binding.name), value=listed)
+
+
+def _list_prefix(scope: Scope, task: ir.Task, output: str) -> str:
+    """Where the DAG task ``task`` puts the elements of its list output ``output``: under the
+    iteration's element or the DAG's own prefix when the DAG passes the list up as its output,
+    else under a new prefix."""
+    assert scope.component.dag is not None
+    for out in scope.component.dag.artifact_outputs:
+        if out.sources == (ir.OutputSource(task.name, output),):
+            if scope.plan.loop_task(scope.component) is not None:
+                return collected.element_key(out.name, True)
+            if not scope.is_root:
+                return argo_expr.input_parameter(collected.key_parameter(out.name))
+    return collected.fresh_prefix(scope.task_names[task.name], output)
 
 
 # platform values and imported artifacts --------------------------------------------------------

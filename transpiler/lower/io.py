@@ -44,6 +44,12 @@ def metadata_parameter(artifact: str) -> str:
     return METADATA_PREFIX + names.parameter_name(artifact)
 
 
+def artifact_list_parameter(artifact: str) -> str:
+    """The Argo parameter that gives a container component ``{{$.inputs.artifacts['x']}}``: the
+    JSON list of a list input's artifacts, as KFP writes artifacts (``lower.collected``)."""
+    return "kfp2argo-artifacts-" + names.parameter_name(artifact)
+
+
 def parameter_default(parameter: ir.ParameterDef) -> str | None:
     """The wire text a template input or pipeline parameter defaults to, or None when required.
 
@@ -65,16 +71,6 @@ def output_artifact(artifact: ir.ArtifactDef, location: dict[str, Any] | None = 
         archive=m.ArchiveStrategy(none=m.NoneStrategy()),
         optional=True,
         **(location or {}),
-    )
-
-
-def metadata_artifact(artifact: str, location: dict[str, Any]) -> m.Artifact:
-    """An output artifact's KFP metadata file, itself stored as an artifact (``lower.collected``)."""
-    return m.Artifact(
-        name=metadata_parameter(artifact),
-        path=metadata_path(artifact),
-        archive=m.ArchiveStrategy(none=m.NoneStrategy()),
-        **location,
     )
 
 

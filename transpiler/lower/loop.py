@@ -8,11 +8,14 @@ DAG task that runs the iteration template once per item:
 * over a list that exists only at run time (a pipeline parameter, a task output, an enclosing
   loop's item): ``withParam`` with an expression that decodes the list and re-encodes each item
   as wire text, so that an item Argo would rewrite travels escaped;
+* over a list of artifacts (``artifactIterator``): ``withParam`` over its manifest's elements,
+  each iteration downloading one (``lower.collected``);
 * ``parallelism`` is the iterator policy's limit: on this template it bounds exactly the
   iterations, since the loop task is its only task;
 * its outputs are the collected (``dsl.Collected``) outputs: Argo aggregates a looped task's
   output parameter into a JSON array of the successful iterations' values, in item order; an
   expression turns that into the typed list KFP hands to the consumer (``[]`` for no items).
+  A collected artifact output is a list manifest joined from the iterations' items.
 """
 
 from __future__ import annotations
@@ -42,13 +45,15 @@ def lower_loop(ctx: Context, component: ir.Component, task: ir.Task, plan: Plan)
     loop_task = m.DAGTask(
         name=ITERATION_TASK,
         template=plan.iteration_template(component.name),
-        arguments=_arguments(component, item, plan.collects(component)),
+        arguments=_arguments(component, item, plan),
         with_items=with_items,
         with_param=with_param,
     )
+    inputs = dag_inputs(component, plan, skip=item) or m.Inputs()
+    inputs.parameters = (inputs.parameters or []) + [m.Parameter(name=collected.key_parameter(o)) for o in plan.list_outputs(component)]
     return m.Template(
         name=plan.dag_template(component.name),
-        inputs=dag_inputs(component, skip=item),
+        inputs=inputs if inputs.parameters or inputs.artifacts else None,
         outputs=_collected_outputs(ctx, component, plan),
         parallelism=iterator.parallelism,
         dag=m.DAGTemplate(tasks=[loop_task]),
@@ -63,6 +68,9 @@ def _items(ctx: Context, component: ir.Component, iterator: ir.Iterator) -> tupl
         # Not a list: a text that is not JSON, which Argo refuses ("could not be parsed as a JSON list").
         refused = wire_expr.error(f"the items of the loop over {iterator.input_parameter!r} are not a list")
         return None, argo_expr.expression(f"map([{items}], # == nil ? {refused} : toJson({wire_expr.encode_each('#')}))[0]")
+    if iterator.input_artifact and component.inputs.artifact(iterator.input_artifact):
+        manifest = argo_expr.input_parameter_var(io.metadata_parameter(iterator.input_artifact))
+        return None, collected.loop_items(manifest)
     ctx.unsupported(MSG_NO_ITEMS, iterator.pointer)
     return None, None
 
@@ -89,11 +97,13 @@ def _check_collected(ctx: Context, component: ir.Component, plan: Plan) -> None:
             ctx.unsupported(collected.MSG_ONE_OF, out.pointer)
             continue
         task = component.dag.task(out.sources[0].task)
+        if plan.source_carries_list(component, out.sources[0]):
+            continue
         if out.sources[0].name not in plan.collected_outputs(component, task):
             ctx.unsupported(collected.MSG_NESTED_PRODUCER.format(task=task.name), out.pointer)
 
 
-def _arguments(component: ir.Component, item: str, collects: bool) -> m.Arguments | None:
+def _arguments(component: ir.Component, item: str, plan: Plan) -> m.Arguments | None:
     parameters = [
         m.Parameter(
             name=names.parameter_name(p.name),
@@ -102,18 +112,28 @@ def _arguments(component: ir.Component, item: str, collects: bool) -> m.Argument
         for p in component.inputs.parameters
     ]
     parameters += [
-        m.Parameter(name=io.metadata_parameter(a.name), value=argo_expr.input_parameter(io.metadata_parameter(a.name)))
+        m.Parameter(
+            name=io.metadata_parameter(a.name),
+            value=collected.item_metadata() if a.name == item else argo_expr.input_parameter(io.metadata_parameter(a.name)),
+        )
         for a in component.inputs.artifacts
     ]
     artifacts = [
-        m.Artifact(
+        m.Artifact(name=names.parameter_name(a.name), s3=m.S3Artifact(key=collected.item_key()))
+        if a.name == item
+        else m.Artifact(
             name=names.parameter_name(a.name),
             from_=argo_expr.input_artifact(names.parameter_name(a.name)),
             optional=True if a.optional else None,
         )
         for a in component.inputs.artifacts
+        if not a.is_list
     ]
-    if collects:  # the iterations find their index in their node name (lower.collected)
+    parameters += [
+        m.Parameter(name=collected.key_parameter(o), value=argo_expr.input_parameter(collected.key_parameter(o)))
+        for o in plan.list_outputs(component)
+    ]
+    if plan.collects(component):  # the iterations find their index in their node name (lower.collected)
         parameters.append(m.Parameter(name=collected.LOOP_NODE_PARAMETER, value=argo_expr.node_name()))
     if not parameters and not artifacts:
         return None
@@ -132,8 +152,13 @@ def _collected_outputs(ctx: Context, component: ir.Component, plan: Plan) -> m.O
         aggregated = f"({argo_expr.optional_task_output_parameter_var(ITERATION_TASK, name)} ?? '[]')"
         produced = f"filter(fromJSON({aggregated}), # != {wire_expr.string(wire.NONE)})"
         element = wire_expr.element("#", _value_type(ctx, plan, component, out))
-        collected = wire_expr.encode(f"map({produced}, {element})")
-        parameters.append(m.Parameter(name=name, value_from=m.ValueFrom(expression=collected)))
+        values = wire_expr.encode(f"map({produced}, {element})")
+        parameters.append(m.Parameter(name=name, value_from=m.ValueFrom(expression=values)))
+    for name in plan.list_outputs(component):
+        manifest = io.metadata_parameter(name)
+        aggregated = f"fromJSON({argo_expr.optional_task_output_parameter_var(ITERATION_TASK, manifest)} ?? '[]')"
+        prefix = argo_expr.input_parameter_var(collected.key_parameter(name))
+        parameters.append(m.Parameter(name=manifest, value_from=m.ValueFrom(expression=collected.loop_manifest(aggregated, prefix))))
     return m.Outputs(parameters=parameters) if parameters else None
 
 

@@ -34,6 +34,8 @@ class Plan:
         self._collected: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {}
         self._absent = platform.absent_inputs(pipeline)
         self._imported = importer.imported_schemes(pipeline)
+        dags = [pipeline.root.dag] + [c.dag for c in pipeline.components.values()]
+        self._loop_bodies = {t.component for dag in dags if dag for t in dag.tasks if t.iterator is not None}
         self._visit(pipeline.root, set())
         self._name_templates()
         self._task_name_templates = self._find_task_name_templates()
@@ -62,10 +64,11 @@ class Plan:
 
     def _find_collected(self, loop_body: ir.Component) -> None:
         """The tasks of a loop body whose artifacts a ``dsl.Collected`` gathers: a container task,
-        or a (condition) DAG used once whose output comes from one; ``lower.loop`` reports the others."""
+        or a (condition) DAG used once whose output comes from one; ``lower.loop`` reports the
+        others. (A source that is a list itself, a nested loop's, is no route: ``carries_list``.)"""
         assert loop_body.dag is not None
         for out in loop_body.dag.artifact_outputs:
-            if collected.is_collected(loop_body, out.name) and len(out.sources) == 1:
+            if collected.is_collected(loop_body, out.name) and len(out.sources) == 1 and not self.source_carries_list(loop_body, out.sources[0]):
                 self._route(loop_body, out.sources[0], out.name, None)
 
     def _route(self, parent: ir.Component, source: ir.OutputSource, loop_output: str, via: str | None) -> bool:
@@ -180,7 +183,30 @@ class Plan:
 
     def collects(self, loop_body: ir.Component) -> bool:
         """Whether a loop body's iterations write collected artifacts (and need the loop's node name)."""
-        return any(body == loop_body.name for body, _ in self._collected)
+        assert loop_body.dag is not None
+        return any(collected.is_collected(loop_body, out.name) for out in loop_body.dag.artifact_outputs)
+
+    def carries_list(self, component: ir.Component, output: str) -> bool:
+        """Whether a DAG component's output artifact is a list of artifacts at run time: every
+        output of a loop, and what a DAG passes up from one. (The IR's ``isArtifactList`` cannot
+        tell: it also marks a condition's pass-through of one artifact inside a loop.)"""
+        if component.dag is None:
+            return False
+        if component.name in self._loop_bodies:
+            return collected.is_collected(component, output)
+        out = next((o for o in component.dag.artifact_outputs if o.name == output), None)
+        return out is not None and any(self.source_carries_list(component, s) for s in out.sources)
+
+    def source_carries_list(self, parent: ir.Component, source: ir.OutputSource) -> bool:
+        assert parent.dag is not None
+        return self.carries_list(self.pipeline.components[parent.dag.task(source.task).component], source.name)
+
+    def list_outputs(self, component: ir.Component) -> list[str]:
+        """The outputs of a DAG component that are lists: each takes its prefix as an input
+        parameter (``lower.collected.key_parameter``)."""
+        if component.dag is None or component is self.pipeline.root:
+            return []
+        return sorted(o.name for o in component.dag.artifact_outputs if self.carries_list(component, o.name))
 
     def collect_inputs(self, component: ir.Component) -> list[str]:
         """The outputs of a DAG nested in a loop body that write collected artifacts: each takes
