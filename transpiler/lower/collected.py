@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from hera.workflows import models as m
 
-from transpiler import argo_expr, ir, names, wire, wire_expr
+from transpiler import argo_expr, ir, names, wire_expr
 
 ITERATION_TASK = "iteration"  # the loop template's one task (``lower.loop``)
 LOOP_NODE_PARAMETER = "kfp2argo-loop-node"
@@ -131,11 +131,14 @@ def loop_manifest(aggregated: str, prefix: str) -> str:
     return wire_expr.encode(f"{{'prefix': {prefix}, 'items': {items} }}")
 
 
+def _prefix(manifest_wire: str, absent: str) -> str:
+    """The manifest's prefix, ``absent`` when there is none."""
+    return f"map([{_manifest(manifest_wire)}], # != nil && type(get(#, 'prefix')) == 'string' ? #.prefix : {absent})[0]"
+
+
 def download_key(manifest_wire: str) -> str:
     """The key a consumer downloads for a list: its prefix, or a key no task writes when absent."""
-    absent = f"'{KEY_ROOT}/' + {argo_expr.workflow_uid_var()} + '/{ABSENT}'"
-    prefix = f"map([{_manifest(manifest_wire)}], # != nil && type(get(#, 'prefix')) == 'string' ? #.prefix : {absent})[0]"
-    return argo_expr.expression(prefix)
+    return argo_expr.expression(_prefix(manifest_wire, f"'{KEY_ROOT}/' + {argo_expr.workflow_uid_var()} + '/{ABSENT}'"))
 
 
 def artifact_list(manifest_wire: str, folder: str, schema_title: str, schema_version: str) -> str:
@@ -149,7 +152,7 @@ def artifact_list(manifest_wire: str, folder: str, schema_title: str, schema_ver
 def loop_items(manifest_wire: str) -> str:
     """``withParam`` of a loop over a list: per element, the wire text of its key and metadata
     (a text: Argo passes a string item on as it is, but not a map's values)."""
-    prefix = f"map([{_manifest(manifest_wire)}], # != nil && type(get(#, 'prefix')) == 'string' ? #.prefix : '')[0]"
+    prefix = _prefix(manifest_wire, "''")
     item = f"({{'key': {prefix} + '/' + #.path, 'metadata': #.metadata }})"
     return argo_expr.expression(f"toJson({wire_expr.encode_each(f'map({_items(manifest_wire)}, {item})')})")
 
@@ -167,6 +170,3 @@ def item_metadata() -> str:
     """In a loop over a list, the metadata companion of the iteration's element."""
     return argo_expr.expression(wire_expr.encode(f"{_loop_item()}?.metadata ?? {{ }}"))
 
-
-def empty_manifest() -> str:
-    return wire.NONE
