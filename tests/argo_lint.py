@@ -1,4 +1,4 @@
-"""Test helper: run Argo's own validator (the Go lint harness in tools/argo-lint) on manifests.
+"""Test helper: run Argo's own validator (the Go lint harness in tools/argo-harness) on manifests.
 
 The harness does what ``argo lint --offline`` does in strict mode, using Argo's Go packages,
 plus the checks of Argo's full CRDs that only the cluster applies (item limits, CEL rules).
@@ -16,7 +16,7 @@ Usage in a test::
 Lint many files with one ``lint()`` call: it is one process, and the WorkflowTemplates among
 the files resolve ``templateRef``/``workflowTemplateRef`` in the others.
 
-The same build makes ``argo-eval`` (tools/argo-lint/cmd/argo-eval), which evaluates ``when``
+The same build makes ``argo-eval`` (tools/argo-harness/cmd/argo-eval), which evaluates ``when``
 strings and expression tags with Argo's own template code, and KFP conditions with cel-go, as
 the KFP backend does. ``evaluate()`` sends it many requests in one process::
 
@@ -45,7 +45,7 @@ except ImportError:  # not on Windows
     fcntl = None  # type: ignore[assignment]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TOOL_DIR = REPO_ROOT / "tools" / "argo-lint"
+TOOL_DIR = REPO_ROOT / "tools" / "argo-harness"
 BUILD_SCRIPT = TOOL_DIR / "build.sh"
 BINARY = TOOL_DIR / "bin" / "argo-lint"
 EVAL_BINARY = TOOL_DIR / "bin" / "argo-eval"
@@ -77,7 +77,7 @@ def harness_path() -> Path | None:
         return _harness  # type: ignore[return-value]
     go = shutil.which("go")
     if go is None:
-        _missing_reason = "Go toolchain not found in PATH (needed to build tools/argo-lint)"
+        _missing_reason = "Go toolchain not found in PATH (needed to build tools/argo-harness)"
         _harness = None
         return None
     required = _required_go_version()
@@ -85,14 +85,14 @@ def harness_path() -> Path | None:
     if required and have and have < required:
         _missing_reason = (
             f"Go {'.'.join(map(str, have))} is older than the "
-            f"{'.'.join(map(str, required))} tools/argo-lint/go.mod needs"
+            f"{'.'.join(map(str, required))} tools/argo-harness/go.mod needs"
         )
         _harness = None
         return None
     proc = _build()
     if proc.returncode != 0 or not BINARY.is_file() or not EVAL_BINARY.is_file():
         raise HarnessError(
-            f"tools/argo-lint/build.sh failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
+            f"tools/argo-harness/build.sh failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
         )
     _harness = BINARY
     return BINARY
@@ -159,7 +159,7 @@ def evaluate(requests: list[dict]) -> list[dict]:
     (the substituted text: ``{"text": str}``) or ``{"cel": ..., "parameter_values": {...}}``
     (cel-go, as KFP evaluates a condition: ``{"result": bool}``); ``"strict": "all"`` makes the
     substitution strict on every variable, as Argo's loop expansion is. A failure is answered
-    ``{"error": str}``. See tools/argo-lint/cmd/argo-eval/main.go.
+    ``{"error": str}``. See tools/argo-harness/cmd/argo-eval/main.go.
     """
     if harness_path() is None:
         raise HarnessError(f"argo-eval harness unavailable: {_missing_reason}")

@@ -1,8 +1,8 @@
 """Run a KFP pipeline end to end, on Argo and with kfp.local, and put both runs in one shape.
 
 * ``run_argo``: the pipeline's IR is transpiled and the manifest runs on Argo's own workflow
-  controller with a simulated kubelet and executor (``tools/argo-lint/cmd/kfp2argo-sim``, built
-  with the lint harness by ``tools/argo-lint/build.sh``). Pods run their commands on this
+  controller with a simulated kubelet and executor (``tools/argo-harness/cmd/kfp2argo-sim``, built
+  with the lint harness by ``tools/argo-harness/build.sh``). Pods run their commands on this
   machine: ``python3`` is this interpreter's environment (its directory comes first on PATH and
   pip is kept off the network, so a component's ``pip install kfp==...`` finds the installed
   kfp), ``sh``, ``printf`` and the like are the host's.
@@ -81,7 +81,7 @@ def require_sim() -> Path:
     """The simulator's path, built with the lint harness; skips without Go (fails when CI=true)."""
     require_harness()
     if not SIM_BINARY.is_file():
-        raise HarnessError(f"tools/argo-lint/build.sh did not build {SIM_BINARY}")
+        raise HarnessError(f"tools/argo-harness/build.sh did not build {SIM_BINARY}")
     return SIM_BINARY
 
 
@@ -156,22 +156,24 @@ class _TaskIndex:
     def __init__(self, ir_text: str) -> None:
         from transpiler import names
         from transpiler.load import load
-        from transpiler.lower.plan import Plan
+        from transpiler.analysis import Analysis
         from transpiler.parse import parse
         from transpiler.partition import partition
+        from transpiler.plan import Plan
         from transpiler.validate import validate
 
         source = load(ir_text, "pipeline.yaml")
         validate(source)
-        pipeline = partition(source, parse(source))
-        plan = Plan(pipeline)
+        pipeline = parse(source)
+        pipeline, facts = partition(source, pipeline, Analysis(pipeline))
+        plan = Plan(pipeline, facts)
         self.root_parameters = {
             p.name: _Typed(names.parameter_name(p.name), p.type) for p in pipeline.root.inputs.parameters
         }
         self.tasks: dict[tuple[str, str], _Task] = {}
         for component in plan.dag_components():
             templates = {plan.dag_template(component.name)}
-            if plan.loop_task(component) is not None:
+            if facts.loop_task(component) is not None:
                 templates.add(plan.iteration_template(component.name))
             argo_names = plan.task_names(component)
             for task in component.dag.tasks:

@@ -1,4 +1,4 @@
-"""The Argo lint harness (tools/argo-lint): proven on Argo's examples and on broken manifests.
+"""The Argo lint harness (tools/argo-harness): proven on Argo's examples and on broken manifests.
 
 - Argo's own examples (../shared/argo/examples/) must pass, except the files listed with a
   reason in tests/lint_cases/examples_expected_failures.txt.

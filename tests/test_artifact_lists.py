@@ -18,7 +18,7 @@ from conftest import GOLDEN
 from test_launcher import assert_ok, launch
 from transpiler import transpile, wire
 from transpiler.errors import UnsupportedFeature
-from transpiler.lower.context import Options
+from transpiler.options import Options
 
 kfp = pytest.importorskip("kfp")
 from kfp import compiler, dsl  # noqa: E402

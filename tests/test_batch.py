@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from conftest import GOLDEN
 from transpiler import batch, transpile
 from transpiler.cli import app
-from transpiler.lower import Options
+from transpiler import Options
 
 runner = CliRunner()
 

@@ -4,7 +4,7 @@ Unit tests of the parser, the type checker and the literals, then the differenti
 condition of the fixtures and of the corpus, and a list of tricky ones, over a table of input
 values, is evaluated three ways, and all three must agree, errors included:
 
-* cel-go, as the KFP backend evaluates it (tools/argo-lint's argo-eval, "cel" requests);
+* cel-go, as the KFP backend evaluates it (tools/argo-harness's argo-eval, "cel" requests);
 * cel-python (``celpy``), with the functions where it departs from cel-go replaced by cel-go's
   behaviour (``celpy_cel_go_functions``; ``test_raw_celpy_differs_from_cel_go_where_documented``
   shows each difference);
@@ -16,7 +16,7 @@ canonical and, with several inputs, a mix; a canonical operand is given canonica
 only (``wire.wire_value`` of a value: what ``Operand.canonical`` promises), a non-canonical one
 the whole table, malformed and absent texts included.
 
-The differential part needs Go (it builds tools/argo-lint; skipped without Go, failing under
+The differential part needs Go (it builds tools/argo-harness; skipped without Go, failing under
 CI=true) and cel-python.
 """
 
@@ -38,8 +38,9 @@ import yaml
 
 from argo_lint import evaluate, require_harness
 from conftest import CORPUS, GOLDEN
-from transpiler import cel, wire
+from transpiler import cel, expr, wire
 from transpiler.cel import ConditionError, Operand
+from transpiler.cel.syntax import Literal
 
 # --- the conditions -------------------------------------------------------------------------
 
@@ -286,7 +287,7 @@ def test_operands_are_canonical_only_when_made_by_a_python_component_or_a_consta
 def test_literals():
     def value(text):
         node = cel.parse(text)
-        assert isinstance(node, cel.Literal), node
+        assert isinstance(node, Literal), node
         return node.value
 
     assert value("'it\\'s'") == "it's"
@@ -369,7 +370,7 @@ def test_wire_expressions_are_checked():
         with pytest.raises(ValueError):
             cel.translate(f"{p('s')} == 'a'", {"s": Operand(S, bad)})
     with pytest.raises(ValueError):
-        cel.decode_wire_expr("x", "FLOAT")
+        expr.decode("x", "FLOAT")
 
 
 def test_input_names():
@@ -380,17 +381,17 @@ def test_input_names():
 
 def test_expr_string_literal_is_tag_safe():
     text = "{{a}} }}{{ \\u003c <>& ' \" \\ \n\r\t\x00\x7f\u2028\U0001F600 é"
-    literal = cel.expr_string_literal(text)
+    literal = expr.string(text)
     assert "{" not in literal and "}" not in literal
     for escape in ("\\u003c", "\\u003e", "\\u0026"):  # Argo's JSON fix-up rewrites these
         assert escape not in literal.replace("\\x5c", "")
     assert all(ch == " " or ch.isprintable() for ch in literal)
     with pytest.raises(ValueError):
-        cel.expr_string_literal("\ud800")
+        expr.string("\ud800")
 
 
 def test_python_whitespace_is_what_str_strip_strips():
-    assert cel.PYTHON_WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert expr.PYTHON_WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 
 
 # --- cel-python, aligned with cel-go ----------------------------------------------------------
@@ -774,7 +775,7 @@ def test_decode_wire_expr_matches_wire_decode_typed():
     }
     requests, expected = [], []
     for ptype, texts in samples.items():
-        decoded = cel.decode_wire_expr("inputs.parameters['x']", ptype)
+        decoded = expr.decode("inputs.parameters['x']", ptype)
         for text in texts:
             requests.append({"text": "{{=toJson(" + decoded + ")}}", "scope": {"inputs.parameters.x": text}})
             try:
@@ -791,7 +792,7 @@ def test_decode_wire_expr_matches_wire_decode_typed():
             got = float(got)  # Go writes a large double without an exponent
         assert got == value, (ptype, text, answer)
     # Text that is not JSON at all fails evaluation (documented in decode_wire_expr).
-    [answer] = evaluate([{"text": "{{=toJson(" + cel.decode_wire_expr("inputs.parameters['x']", "LIST") + ")}}",
+    [answer] = evaluate([{"text": "{{=toJson(" + expr.decode("inputs.parameters['x']", "LIST") + ")}}",
                           "scope": {"inputs.parameters.x": "[1"}}])
     assert "error" in answer
 

@@ -182,9 +182,9 @@ def test_compile_lint_without_argo_compiles_nothing(run, tmp_path):
 
 
 def test_real_lint_with_the_project_harness_as_argo(run, tmp_path):
-    """tools/argo-lint stands in for argo (it takes only files): a golden manifest passes."""
+    """tools/argo-harness stands in for argo (it takes only files): a golden manifest passes."""
     if not BINARY.is_file():
-        pytest.skip("tools/argo-lint/bin/argo-lint is not built (tests/test_argo_lint.py builds it)")
+        pytest.skip("tools/argo-harness/bin/argo-lint is not built (tests/test_argo_lint.py builds it)")
     wrapper = write_script(tmp_path / "harness", "argo", f'#!/bin/sh\nshift {len(ARGO_ARGS) - 1}\nexec "{BINARY}" "$@"\n')
     proc = run("lint", str(HELLO_WF), path=wrapper.parent)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,5 +1,5 @@
 """Control flow at run time: the expressions kfp2argo writes for loops, loop item fields, collected
-outputs and exit-task final status, evaluated by Argo's own code (tools/argo-lint argo-eval) and
+outputs and exit-task final status, evaluated by Argo's own code (tools/argo-harness argo-eval) and
 decoded with the transpiler's wire rules; and the DAG shape of exit handlers.
 
 Expected values come from KFP's semantics (what a component receives on KFP or ``kfp.local``),

@@ -1,5 +1,5 @@
 """Every manifest the corpus conformance run produces passes Argo's own validator and the full
-CRDs' checks (the lint harness in tools/argo-lint)."""
+CRDs' checks (the lint harness in tools/argo-harness)."""
 
 from __future__ import annotations
 

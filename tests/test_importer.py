@@ -1,6 +1,6 @@
 """dsl.importer: no pod of its own; each consumer gets the artifact's location (gcs, s3, key-only
 s3 for minio://, http) as its argument, its metadata and original URI in the metadata
-companion; run-time URIs are split by expressions that Argo evaluates (tools/argo-lint argo-eval).
+companion; run-time URIs are split by expressions that Argo evaluates (tools/argo-harness argo-eval).
 The launcher side (KFP's executor sees the URI, ``.path`` reads the download) is in
 test_launcher.py.
 """

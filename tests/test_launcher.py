@@ -1,4 +1,4 @@
-"""Tests of templates/launcher.py, run for real with the real KFP executor.
+"""Tests of transpiler/runtime/launcher.py, run for real with the real KFP executor.
 
 Each test compiles a component with the KFP SDK, reads the executor's container argv from the
 compiled IR, takes the launcher spec the transpiler writes for it (lower/launcher.py; every path
@@ -27,10 +27,12 @@ import pytest
 import yaml
 
 from transpiler import wire
+from transpiler.analysis import Analysis
 from transpiler.load import load
 from transpiler.lower.context import Context
 from transpiler.lower.launcher import invocation
 from transpiler.parse import parse
+from transpiler.plan import Plan
 
 kfp = pytest.importorskip("kfp")
 from kfp import compiler, dsl  # noqa: E402
@@ -46,7 +48,7 @@ from kfp.dsl import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-LAUNCHER = (ROOT / "templates" / "launcher.py").read_text(encoding="utf-8")
+LAUNCHER = (ROOT / "transpiler" / "runtime" / "launcher.py").read_text(encoding="utf-8")
 IMAGE = "python:3.11"
 HARD = ("He said \"hi\" & 'bye'\nline2\r\n$(rm -rf /) `id` \\back\\slash\\ \t é 日本 😀 "
         "{{workflow.name}} {{=1+1}} {{$.inputs.parameters['s']}} {{$}} a{{b kfp2argo:none\n")
@@ -203,7 +205,9 @@ def build_spec(ir_path: Path, root: Path) -> dict:
     source = load(ir_path.read_bytes(), file=str(ir_path))
     pipeline = parse(source)
     [component] = [c for c in pipeline.components.values() if c.executor]
-    _, args, _ = invocation(Context(source, pipeline), component, pipeline.executors[component.executor])
+    facts = Analysis(pipeline)
+    context = Context(source, pipeline, facts, Plan(pipeline, facts))
+    _, args, _ = invocation(context, component, pipeline.executors[component.executor])
     return json.loads(args[0].replace("/kfp2argo", str(root)))
 
 

@@ -28,6 +28,7 @@ import transpiler.partition as partition_module
 from argo_lint import evaluate, lint, require_harness
 from conftest import ROOT
 from transpiler import compile_document, emit, ir, load, wire
+from transpiler.analysis import Analysis
 from transpiler.errors import OutputSchemaError
 from transpiler.partition import MAX_DAG_TASKS, partition
 
@@ -391,7 +392,7 @@ def compile_both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, di
     """(partitioned manifest, reference manifest compiled without the partition pass)."""
     partitioned = compile_document(data, file="generated.json")
     with monkeypatch.context() as patch:
-        patch.setattr(partition_module, "partition", lambda source, pipeline: pipeline)
+        patch.setattr(partition_module, "partition", lambda source, pipeline, facts: (pipeline, facts))
         reference = compile_document(data, file="generated.json")
     return partitioned, reference
 
@@ -817,7 +818,8 @@ def test_pipelines_within_the_limits_are_left_alone():
     from transpiler.parse import parse
 
     pipeline = parse(source)
-    assert partition(source, pipeline) is pipeline
+    facts = Analysis(pipeline)
+    assert partition(source, pipeline, facts) == (pipeline, facts)
 
 
 def test_partition_output_is_identical_across_hash_seeds(tmp_path):
@@ -862,7 +864,7 @@ def test_more_than_200_partitions_is_a_located_error():
     pipeline = ir.Pipeline("big", "", "", root, {"comp-step": step}, {"exec-step": ir.ContainerSpec("alpine")})
     started = time.perf_counter()
     with pytest.raises(OutputSchemaError) as raised:
-        partition(source, pipeline)
+        partition(source, pipeline, Analysis(pipeline))
     assert time.perf_counter() - started < 30
     [problem] = raised.value.diagnostics
     assert problem.pointer == "/root/dag" and problem.line is not None

@@ -1,6 +1,6 @@
 """The Kubernetes platform spec (kfp-kubernetes): every feature's Kubernetes object in the
 generated manifest, run-time values bound by the DAG task, pod spec patches and PVC manifests as
-Argo renders them (tools/argo-lint argo-eval), and located errors for what has no mapping.
+Argo renders them (tools/argo-harness argo-eval), and located errors for what has no mapping.
 
 Expected objects come from what kfp-kubernetes documents and KFP's driver builds
 (backend/src/v2/driver/k8s.go), never from the generated text.
@@ -423,7 +423,7 @@ def test_every_field_of_the_installed_proto_is_mapped_or_reported():
     descriptors): each field is in parse's table of mapped fields, or has a stated reason to be
     rejected. A kfp-kubernetes upgrade that adds a field fails here until it is decided."""
     from conftest import ROOT
-    from transpiler import parse
+    from transpiler import parse_platform as parse
 
     defs = json.loads((ROOT / "schemas" / "pipeline_spec.schema.json").read_text())["$defs"]
     undecided = []

@@ -1,8 +1,8 @@
 """Generated workflows run end to end on Argo's own workflow controller (issue 7).
 
-Each pipeline is compiled with kfp, transpiled, and run by ``tools/argo-lint/bin/kfp2argo-sim``:
+Each pipeline is compiled with kfp, transpiled, and run by ``tools/argo-harness/bin/kfp2argo-sim``:
 Argo v4.0.2's workflow controller on fake clientsets, with a simulated kubelet and executor
-that run every pod's command on this machine (see tools/argo-lint/README.md). Where kfp.local
+that run every pod's command on this machine (see tools/argo-harness/README.md). Where kfp.local
 (SubprocessRunner) can run the pipeline, the Argo run must equal the kfp.local run: final state,
 which tasks ran, their states, typed output parameters, artifact contents and metadata. Where it
 cannot (container components; kfp.local limitations named at each test), the expected values

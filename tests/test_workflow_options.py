@@ -22,7 +22,7 @@ from conftest import GOLDEN
 from transpiler import compile_document, config
 from transpiler.cli import app
 from transpiler.errors import UsageError
-from transpiler.lower import Options
+from transpiler import Options
 
 HELLO = GOLDEN / "hello_container" / "pipeline.yaml"
 TYPES = GOLDEN / "parameter_types" / "pipeline.yaml"

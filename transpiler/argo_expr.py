@@ -7,6 +7,8 @@ Names passed in must already be valid Argo names (``transpiler.names``).
 
 from __future__ import annotations
 
+from transpiler import expr
+
 
 def _tag(expression: str) -> str:
     return "{{" + expression + "}}"
@@ -29,7 +31,7 @@ def pod_input_parameter(name: str) -> str:
     >>> pod_input_parameter("x")
     "{{=sprig.replace('$', '$$', inputs.parameters['x'])}}"
     """
-    return expression(f"sprig.replace('$', '$$', {input_parameter_var(name)})")
+    return expression(expr.escape_dollars(input_parameter_var(name)))
 
 
 def input_artifact(name: str) -> str:
@@ -161,6 +163,10 @@ def workflow_uid_var() -> str:
 def loop_item() -> str:
     """The current item of a ``withItems``/``withParam`` loop."""
     return _tag("item")
+
+
+def loop_item_var() -> str:
+    return "item"
 
 
 def depends_completed(task: str) -> str:

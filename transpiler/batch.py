@@ -40,7 +40,8 @@ def compile_text(data: bytes | str, file: str, options: Any, output_format: str)
     Raises:
         TranspileError: located diagnostics for the input (or the skeleton).
     """
-    from transpiler import compile_document, emit
+    from transpiler import emit
+    from transpiler.compiler import compile_document
 
     document = compile_document(data, options, file)
     warn_if_too_large(document, file)
@@ -152,7 +153,8 @@ def run_directory(
 
 
 def _compile_one(source: Path, target: Path, options: Any, output_format: str, check: bool, stream: TextIO) -> Outcome:
-    from transpiler import compile_document, emit
+    from transpiler import emit
+    from transpiler.compiler import compile_document
 
     try:
         data = source.read_bytes()

@@ -8,11 +8,12 @@ the lint) succeeded; the file is replaced atomically.
 
 ``lint`` and ``compile --lint`` run the real Argo CLI, ``argo lint --offline --output simple``
 (strict mode is its default); they never fall back to anything else, so without ``argo`` they
-check nothing and exit 2. The project's own harness (tools/argo-lint) is for tests and CI.
+check nothing and exit 2. The project's own harness (tools/argo-harness) is for tests and CI.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from typing import Any, List, NoReturn, Optional
 
 import typer
 
-from transpiler import __version__
+from transpiler.version import __version__
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -285,26 +286,10 @@ def compile_command(
     from transpiler import batch
     from transpiler.errors import TranspileError
 
-    flags = dict(
-        kind=kind.value if kind else None,
-        namespace=namespace,
-        serviceAccountName=service_account,
-        labels=dict(_split_pairs(label, "--label")),
-        annotations=dict(_split_pairs(annotation, "--annotation")),
-        artifactRepositoryRef=_artifact_repository_ref(artifact_repository_ref),
-        imagePullSecrets=image_pull_secret,
-        podGC={"strategy": pod_gc} if pod_gc else None,
-        ttlStrategy={"secondsAfterCompletion": ttl} if ttl is not None else None,
-        parallelism=parallelism,
-        activeDeadlineSeconds=active_deadline_seconds,
-        pipelineRoot=pipeline_root,
-        placeholders=dict(_split_pairs(placeholder, "--set-placeholder")),
-        cache=cache,
-        cacheConfigMap=cache_config_map,
-        cacheMaxAge=cache_max_age,
-        schedules=schedule,
-        timezone=timezone,
-        concurrencyPolicy=concurrency_policy,
+    flags = _flags(
+        kind, namespace, service_account, label, annotation, artifact_repository_ref, image_pull_secret, pod_gc, ttl,
+        parallelism, active_deadline_seconds, placeholder, pipeline_root, cache, cache_config_map, cache_max_age,
+        schedule, timezone, concurrency_policy,
     )
     if input_path != "-" and os.path.isdir(input_path):
         if output == "-":
@@ -333,24 +318,72 @@ def compile_command(
     _write(output, text)
 
 
-@app.command("validate")
-def validate_command(
-    input_path: str = typer.Argument(..., metavar="INPUT", help="IR file (YAML or JSON), or - for stdin."),
-) -> None:
-    """Check an IR file (schema, references, supported features) without writing anything.
+def _flags(kind: Optional[Kind], namespace: Optional[str], service_account: Optional[str], label: List[str],
+           annotation: List[str], artifact_repository_ref: Optional[str], image_pull_secret: List[str],
+           pod_gc: Optional[str], ttl: Optional[int], parallelism: Optional[int], active_deadline_seconds: Optional[int],
+           placeholder: List[str], pipeline_root: Optional[str], cache: Optional[bool], cache_config_map: Optional[str],
+           cache_max_age: Optional[str], schedule: List[str], timezone: Optional[str],
+           concurrency_policy: Optional[str]) -> dict[str, Any]:
+    """The option flags as config keys (``None`` or empty: not given)."""
+    return dict(
+        kind=kind.value if kind else None,
+        namespace=namespace,
+        serviceAccountName=service_account,
+        labels=dict(_split_pairs(label, "--label")),
+        annotations=dict(_split_pairs(annotation, "--annotation")),
+        artifactRepositoryRef=_artifact_repository_ref(artifact_repository_ref),
+        imagePullSecrets=image_pull_secret,
+        podGC={"strategy": pod_gc} if pod_gc else None,
+        ttlStrategy={"secondsAfterCompletion": ttl} if ttl is not None else None,
+        parallelism=parallelism,
+        activeDeadlineSeconds=active_deadline_seconds,
+        pipelineRoot=pipeline_root,
+        placeholders=dict(_split_pairs(placeholder, "--set-placeholder")),
+        cache=cache,
+        cacheConfigMap=cache_config_map,
+        cacheMaxAge=cache_max_age,
+        schedules=schedule,
+        timezone=timezone,
+        concurrencyPolicy=concurrency_policy,
+    )
 
-    Example:
+
+# Flags of `compile` that only concern writing the output; `validate` takes every other one.
+_OUTPUT_FLAGS = ("output", "output_format", "check", "lint", "argo")
+
+
+def validate_command(input_path: str, **flags: Any) -> None:
+    """Check an IR file with every check `compile` makes, with the same options; write nothing.
+
+    Exit 0 when `compile` would succeed, else the same problems and exit code `compile` gives.
+    Options also come from the config file, as for `compile`.
+
+    Examples:
 
       kfp2argo validate pipeline.yaml && echo ok
-    """
-    from transpiler import TranspileError, check
 
+      kfp2argo validate pipeline.yaml --kind cron-workflow --schedule '0 2 * * *'
+    """
+    from transpiler.compiler import check
+    from transpiler.errors import TranspileError
+
+    parameter, config_path, name, generate_name = (flags.pop(key) for key in ("parameter", "config_path", "name", "generate_name"))
+    options = _options(config_path, _flags(**flags), name=name, generate_name=generate_name,
+                       parameters=_split_pairs(parameter, "-p"))
     data, file = _read(input_path)
     try:
-        check(data, file)
+        check(data, options, file)
     except TranspileError as error:
         _report(error)
     typer.echo(f"{file}: ok", err=True)
+
+
+# The same flags as `compile` (typer reads a command's signature and annotations).
+validate_command.__signature__ = inspect.signature(compile_command).replace(  # type: ignore[attr-defined]
+    parameters=[p for p in inspect.signature(compile_command).parameters.values() if p.name not in _OUTPUT_FLAGS]
+)
+validate_command.__annotations__ = {k: v for k, v in compile_command.__annotations__.items() if k not in _OUTPUT_FLAGS}
+app.command("validate")(validate_command)
 
 
 @app.command("lint")

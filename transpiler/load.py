@@ -263,6 +263,8 @@ def _syntax_error(err: yaml.YAMLError, file: str) -> LoadError:
         mark = err.problem_mark or err.context_mark
         problem = " ".join(str(p) for p in (err.context, err.problem) if p)
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        if "nesting depth" in problem:  # libyaml's own limit (PyYAML >= 6.0.2), met before MAX_DEPTH
+            return _fail(file, MSG_NESTING, line, column)
         return _fail(file, MSG_BAD_YAML.format(problem=problem or "syntax error"), line, column)
     return _fail(file, MSG_BAD_YAML.format(problem=str(err).splitlines()[0]))
 

@@ -117,3 +117,81 @@ class Namer:
 
     def get(self, key: str) -> str:
         return self._by_key[key]
+
+
+# --- names kfp2argo reserves ---------------------------------------------------------------------
+#
+# Every parameter, volume, environment variable and annotation kfp2argo adds to a manifest has
+# its name from here. Reserved parameter names start with ``kfp2argo-``, which no IR name maps
+# to: KFP's own names are Python identifiers and ``pipelinechannel--...``.
+
+ITERATION_TASK = "iteration"  # the one task of a loop template, running the iteration template
+LOOP_NODE_PARAMETER = "kfp2argo-loop-node"  # the loop's node name, from which iterations find their index
+TASK_NAME_PARAMETER = "kfp2argo-task-name"  # {{$.pipeline_task_name}}: the IR task's display name
+OUTPUTS_VOLUME = "kfp2argo-outputs"  # the emptyDir every output file is written to
+ENABLE_CACHE_ANNOTATION = "kfp2argo.io/kfp-enable-cache"
+ACCELERATOR_ANNOTATION = "kfp2argo.io/accelerator-type"
+
+
+def metadata_parameter(artifact: str) -> str:
+    """The parameter that carries an artifact's KFP metadata (wire-encoded JSON), or a list's manifest.
+
+    >>> metadata_parameter("model")
+    'kfp2argo-meta-model'
+    """
+    return "kfp2argo-meta-" + parameter_name(artifact)
+
+
+def artifact_list_parameter(artifact: str) -> str:
+    """The parameter that gives a container component ``{{$.inputs.artifacts['x']}}`` of a list."""
+    return "kfp2argo-artifacts-" + parameter_name(artifact)
+
+
+def collect_key_parameter(output: str) -> str:
+    """The template input holding where an output goes: the key of a single artifact (container
+    templates, DAGs that route one to the loop) or the prefix of a list (DAG templates)."""
+    return "kfp2argo-collect-" + parameter_name(output)
+
+
+def uri_parameter(artifact: str) -> str:
+    """The input that gives a container component the original URI of an imported artifact."""
+    return "kfp2argo-uri-" + parameter_name(artifact)
+
+
+def platform_parameter(kind: str, index: int) -> str:
+    """The input that carries the ``index``-th run-time platform value of a ``kind`` (secret,
+    config-map, pvc, node-selector, ...) into a container template.
+
+    >>> platform_parameter("secret", 0)
+    'kfp2argo-secret-0'
+    """
+    return f"kfp2argo-{kind}-{index}"
+
+
+def object_volume(kind: str, index: int) -> str:
+    """The volume of the ``index``-th Secret or ConfigMap (``kind``) mounted by a template."""
+    return f"kfp2argo-{dns_label(kind)}-volume-{index}"
+
+
+def pvc_volume(index: int) -> str:
+    return f"kfp2argo-pvc-volume-{index}"
+
+
+def local_root_volume(root: str) -> str:
+    """The emptyDir at one of KFP's local folders for remote URIs (``/gcs`` -> ``kfp2argo-gcs``)."""
+    return "kfp2argo" + root.replace("/", "-")
+
+
+def input_env(name: str) -> str:
+    """The launcher's environment variable for an input parameter."""
+    return "KFP2ARGO_IN_" + parameter_name(name)
+
+
+def metadata_env(name: str) -> str:
+    """The launcher's environment variable for an input artifact's metadata."""
+    return "KFP2ARGO_META_" + parameter_name(name)
+
+
+def placeholder_env(placeholder: str) -> str:
+    """The launcher's environment variable for a job or task placeholder such as ``pipeline_job_name``."""
+    return "KFP2ARGO_" + placeholder.upper()

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from transpiler import ir
+from transpiler.analysis import Analysis
 from transpiler.errors import Diagnostic, OutputSchemaError
 from transpiler.load import Source
 
@@ -55,24 +56,29 @@ MSG_TOO_MANY_INPUTS = (
 Binding = Union[ir.ParameterBinding, ir.ArtifactBinding]
 
 
-def partition(source: Source, pipeline: ir.Pipeline) -> ir.Pipeline:
-    """Split every DAG of more than 200 tasks (the 200-template limit is checked by ``lower``).
+def partition(source: Source, pipeline: ir.Pipeline, facts: Analysis) -> tuple[ir.Pipeline, Analysis]:
+    """Split every DAG of more than 200 tasks (the 200-template limit is checked by ``plan``).
+
+    Returns:
+        The pipeline and its facts: unchanged when nothing was split, else the new model and its
+        own analysis.
 
     Raises:
-        OutputSchemaError: a DAG or a workflow that no partitioning makes admissible.
+        OutputSchemaError: a DAG that no partitioning makes admissible.
     """
     out = _Output(dict(pipeline.components), dict(pipeline.executors))
     problems: list[Diagnostic] = []
-    root = _split(source, pipeline, pipeline.root, pipeline.name or "pipeline", out, problems)
+    root = _split(source, facts, pipeline.root, pipeline.name or "pipeline", out, problems)
     for name in sorted(pipeline.components):
-        out.components[name] = _split(source, pipeline, pipeline.components[name], name, out, problems)
+        out.components[name] = _split(source, facts, pipeline.components[name], name, out, problems)
     if problems:
         raise OutputSchemaError(problems)
-    if out.parts:
-        pipeline = dataclasses.replace(
-            pipeline, root=root, components=dict(sorted(out.components.items())), executors=dict(sorted(out.executors.items()))
-        )
-    return pipeline
+    if not out.parts:
+        return pipeline, facts
+    pipeline = dataclasses.replace(
+        pipeline, root=root, components=dict(sorted(out.components.items())), executors=dict(sorted(out.executors.items()))
+    )
+    return pipeline, Analysis(pipeline)
 
 
 @dataclass
@@ -101,13 +107,13 @@ class _Output:
         return name
 
 
-def _split(source: Source, pipeline: ir.Pipeline, component: ir.Component, base: str, out: _Output,
+def _split(source: Source, facts: Analysis, component: ir.Component, base: str, out: _Output,
            problems: list[Diagnostic]) -> ir.Component:
     """``component`` with its DAG cut into partitions (added to ``out``) when it has more than
     200 Argo tasks; ``base`` starts the partitions' names."""
     if component.dag is None or len(component.dag.tasks) <= MAX_DAG_TASKS:
         return component
-    splitter = _Splitter(pipeline, component, out)
+    splitter = _Splitter(facts, component, out)
     if len(splitter.argo_tasks) <= MAX_DAG_TASKS:
         return component
     entries = splitter.entries()
@@ -148,17 +154,18 @@ class _Part:
 class _Splitter:
     """Cuts the DAG of one component into partitions and routes its edges through them."""
 
-    def __init__(self, pipeline: ir.Pipeline, component: ir.Component, out: _Output) -> None:
+    def __init__(self, facts: Analysis, component: ir.Component, out: _Output) -> None:
         assert component.dag is not None
-        self.pipeline = pipeline
+        self.facts = facts
+        self.pipeline = facts.pipeline
         self.component = component
         self.dag = component.dag
         self.out = out
         self.tasks = {t.name: t for t in self.dag.tasks}
-        self.importers = {t.name for t in self.dag.tasks if pipeline.importer(t.component) is not None}
+        self.importers = facts.importer_tasks(component)
         self.argo_tasks = [t for t in self.dag.tasks if t.name not in self.importers]
         self.reads = {t.name: self._reads(t) for t in self.dag.tasks}
-        self.upstream = _upstream(pipeline, component, self.importers)
+        self.upstream = facts.upstream(component)
         self.pinned = _pinned(self.dag, self.reads, self.upstream, self.importers)
         self.parts: list[_Part] = []
         self.part_of: dict[str, _Part] = {}
@@ -262,7 +269,7 @@ class _Splitter:
         the platform-spec document)."""
         reads = [("parameter", b.source, b.pointer) for b in task.parameters]
         reads += [("artifact", b.source, b.pointer) for b in task.artifacts]
-        reads += [("parameter", v.source, task.pointer) for v in _platform_values(self.pipeline, task)]
+        reads += [("parameter", v.source, task.pointer) for v in self.facts.platform_values(task)]
         return reads
 
     def _moved(self, part: _Part, task: ir.Task) -> ir.Task:
@@ -405,58 +412,6 @@ class _Splitter:
             found = self._outside(ir.TaskOutput(s.task, s.name), kind)
             sources.append(ir.OutputSource(found.task, found.name))
         return dataclasses.replace(output, sources=tuple(sources))
-
-
-def _upstream(pipeline: ir.Pipeline, component: ir.Component, importers: set[str]) -> dict[str, set[str]]:
-    """Each Argo task's upstream tasks, as the lowering orders them (``lower/dag.py``): the ones it
-    names or reads from (bindings, platform values), with importers, which are no Argo tasks,
-    replaced by what they wait for; a DeletePVC task also waits for the tasks that mount its claim."""
-    from transpiler.lower import platform
-
-    assert component.dag is not None
-    tasks = component.dag.tasks
-    names = {t.name for t in tasks}
-    direct: dict[str, set[str]] = {}
-    for task in tasks:
-        found = set(task.dependent_tasks)
-        found |= {b.source.task for b in task.parameters if isinstance(b.source, (ir.TaskOutput, ir.TaskFinalStatus))}
-        found |= {b.source.task for b in task.artifacts if isinstance(b.source, ir.TaskOutput)}
-        found |= {v.source.task for v in _platform_values(pipeline, task) if isinstance(v.source, ir.TaskOutput)}
-        direct[task.name] = found & names
-
-    def resolved(name: str, seen: frozenset[str]) -> set[str]:
-        if name not in importers or name in seen:
-            return {name} - importers
-        return set().union(*(resolved(u, seen | {name}) for u in direct[name]))
-
-    upstream = {t.name: set().union(*(resolved(u, frozenset()) for u in direct[t.name])) for t in tasks if t.name not in importers}
-    for task in tasks:
-        claim = platform.claim_deleted(pipeline, task)
-        if claim is None or task.name in importers:
-            continue
-        for other in tasks:
-            if other.name not in importers and other.name != task.name and task.name not in _ancestors(upstream, other.name) \
-                    and platform.mounts_claim(pipeline, component, other, claim):
-                upstream[task.name].add(other.name)
-    return upstream
-
-
-def _ancestors(upstream: dict[str, set[str]], name: str) -> set[str]:
-    found: set[str] = set()
-    todo = list(upstream.get(name, ()))
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo += upstream.get(current, ())
-    return found
-
-
-def _platform_values(pipeline: ir.Pipeline, task: ir.Task) -> tuple[ir.PlatformValue, ...]:
-    """The run-time values of the platform spec of the executor a task runs."""
-    component = pipeline.components.get(task.component)
-    executor = pipeline.executors.get(component.executor or "") if component else None
-    return executor.kubernetes.run_time_values() if executor and executor.kubernetes else ()
 
 
 def _with_sources(value: Any, moved: dict[Any, Any]) -> Any:

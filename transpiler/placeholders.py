@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Callable, Union
+
+from transpiler import ir
 
 EXECUTOR_INPUT = "{{$}}"
 PLACEHOLDER = re.compile(r"\{\{\$(?:\.([^{}]*?))?\}\}")
@@ -18,15 +20,23 @@ _IO = re.compile(
     r"""^(?P<side>inputs|outputs)\.(?P<kind>parameters|artifacts)\[(?P<q>['"])(?P<name>.+?)(?P=q)\]"""
     r"""(?:\.(?P<attr>[a-z_]+))?$"""
 )
-JOB_PLACEHOLDERS = (
+# Job and task placeholders (``{{$.<name>}}``) by how kfp2argo fills them: from an Argo variable
+# of the same meaning, from the pipeline root, or only from ``--set-placeholder`` (Vertex AI
+# fills these; KFP's own backend does not have them).
+ARGO_BACKED = (
     "pipeline_job_name",
-    "pipeline_job_uuid",
     "pipeline_job_resource_name",
+    "pipeline_job_uuid",
     "pipeline_job_create_time_utc",
-    "pipeline_job_schedule_time_utc",
-    "pipeline_task_name",
     "pipeline_task_uuid",
-    "pipeline_root",
+    "pipeline_task_name",
+)
+PIPELINE_ROOT = "pipeline_root"
+VERTEX_ONLY = (
+    "pipeline_google_cloud_project_id",
+    "pipeline_google_cloud_location",
+    "pipeline_persistent_resource_id",
+    "pipeline_service_account",
 )
 
 
@@ -152,3 +162,104 @@ def references(argv: tuple[str, ...]) -> list[Ref]:
         for match in PLACEHOLDER.finditer(element):
             found.append(classify(match.group(0)))
     return found
+
+
+def if_present_inputs(argv: tuple[str, ...]) -> frozenset[str]:
+    """Names of the inputs that IfPresent placeholders test in an argv.
+
+    >>> sorted(if_present_inputs(('{"IfPresent": {"InputName": "x", "Then": ["--x"]}}',)))
+    ['x']
+    """
+    found: set[str] = set()
+
+    def visit(value: Any) -> None:
+        if isinstance(value, IfPresent):
+            found.add(value.input_name)
+            for part in value.then + value.otherwise:
+                visit(part)
+        elif isinstance(value, Concat):
+            for part in value.parts:
+                visit(part)
+
+    for element in argv:
+        visit(structured(element))
+    return frozenset(found)
+
+
+def reads_uri(argv: tuple[str, ...], artifact: str) -> bool:
+    """Whether an argv reads ``{{$.inputs.artifacts['<artifact>'].uri}}``."""
+    return any(
+        isinstance(ref, IORef) and (ref.side, ref.kind, ref.name, ref.attr) == ("inputs", "artifacts", artifact, "uri")
+        for ref in references(argv)
+    )
+
+
+def uses_task_name(argv: tuple[str, ...]) -> bool:
+    """Whether an argv uses ``{{$.pipeline_task_name}}`` (a per-task template input)."""
+    return any(isinstance(ref, NamedRef) and ref.name == "pipeline_task_name" for ref in references(argv))
+
+
+Piece = Union[str, Ref]
+
+
+def expand(elements: tuple[str, ...], is_present: Callable[[str], bool]) -> list[list[Piece]]:
+    """The argv elements a container component's argv becomes once its structure is resolved at
+    compile time: each IfPresent takes the branch ``is_present`` picks for its input, each Concat
+    joins its parts into one element; every element is given as its literal pieces and
+    placeholder references.
+
+    >>> expand(('{"Concat": ["-", "{{$.inputs.parameters[\\'x\\']}}"]}',), lambda name: True)[0][1].name
+    'x'
+    """
+
+    def structure(value: Any) -> list[list[Piece]]:
+        if isinstance(value, IfPresent):
+            branch = value.then if is_present(value.input_name) else value.otherwise
+            return [element for part in branch for element in structure(part)]
+        if isinstance(value, Concat):
+            return [[piece for part in value.parts for element in structure(part) for piece in element]]
+        return [split(value)]
+
+    result: list[list[Piece]] = []
+    for element in elements:
+        shape = structured(element)
+        result += [split(element)] if shape is None else structure(shape)
+    return result
+
+
+def present_test(component: ir.Component, present: frozenset[str]) -> Callable[[str], bool]:
+    """How an IfPresent is decided at compile time for a task of ``component`` that supplies the
+    optional inputs ``present``: an input with a default (other than None) is always present."""
+
+    def is_present(name: str) -> bool:
+        parameter = component.inputs.parameter(name)
+        if parameter is not None and parameter.default not in (ir.MISSING, None):
+            return True
+        return name in present
+
+    return is_present
+
+
+def container_reference(ref: Ref, component: ir.Component, imported: frozenset[str] = frozenset()) -> str | None:
+    """What a placeholder in a container component's argv stands for, as one of: ``job`` (a job
+    or task placeholder), ``input-parameter``, ``input-list`` (a list of artifacts as JSON),
+    ``input-uri`` (the original URI of an imported artifact), ``input-path``,
+    ``output-parameter-file``, ``output-artifact-path``; None when kfp2argo cannot map it (it
+    names nothing the component has, or has no meaning outside a Python component)."""
+    if isinstance(ref, NamedRef):
+        return "job" if ref.name != "$" else None
+    side, kind, attr = ref.side, ref.kind, ref.attr
+    if (side, kind, attr) == ("inputs", "parameters", ""):
+        return "input-parameter" if component.inputs.parameter(ref.name) is not None else None
+    if (side, kind, attr) == ("inputs", "artifacts", ""):
+        artifact = component.inputs.artifact(ref.name)
+        return "input-list" if artifact is not None and artifact.is_list else None
+    if (side, kind) == ("inputs", "artifacts") and attr in ("path", "uri"):
+        if attr == "uri" and ref.name in imported:
+            return "input-uri"
+        return "input-path" if component.inputs.artifact(ref.name) is not None else None
+    if (side, kind, attr) == ("outputs", "parameters", "output_file"):
+        return "output-parameter-file" if component.outputs.parameter(ref.name) is not None else None
+    if (side, kind) == ("outputs", "artifacts") and attr in ("path", "uri"):
+        return "output-artifact-path" if component.outputs.artifact(ref.name) is not None else None
+    return None

@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from transpiler import __version__, data, ir
+from transpiler import data, ir
+from transpiler.version import __version__
 from transpiler.errors import Diagnostic, UsageError, pointer
 
 DEFAULT_FILE = "skeleton.yaml.j2"
@@ -158,7 +159,7 @@ def _add_metadata(document: dict[str, Any], path: tuple[str, ...], value: Any, f
 
 
 def _add_spec(document: dict[str, Any], path: tuple[str, ...], value: Any, file: str, problems: list[Diagnostic]) -> None:
-    from transpiler.config import argo_object_problems
+    from transpiler.argo_values import argo_object_problems
 
     if value is None:
         return

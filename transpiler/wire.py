@@ -9,7 +9,7 @@ otherwise. This module owns that encoding for the transpiler:
 * :func:`is_argo_inert`: whether Argo's templating leaves a text unchanged;
 * :func:`encode`, :func:`decode`, :func:`wire_value`, :func:`decode_typed`: the wire form.
 
-The in-pod launcher (``templates/launcher.py``) carries its own copy of these rules, because it
+The in-pod launcher (``transpiler/runtime/launcher.py``) carries its own copy of these rules, because it
 must run with nothing but the standard library inside any image; ``tests/test_launcher.py``
 checks that both copies agree. The rules themselves are specified in
 ``docs/runtime-contract.md`` ("Wire encoding"). Standard library only, no I/O.

@@ -20,8 +20,8 @@ import json
 
 from hera.workflows import models as m
 
-from transpiler import argo_expr
-from transpiler.lower.context import Options
+from transpiler import argo_expr, expr
+from transpiler.options import Options
 
 KEY_PREFIX = "kfp2argo"
 
@@ -44,8 +44,8 @@ def key(template: m.Template) -> str:
     parameters = [p.name for p in (template.inputs.parameters or [])] if template.inputs else []
     if not parameters:
         return f"{KEY_PREFIX}-{digest}"
-    values = ", ".join(argo_expr.input_parameter_var(name) for name in parameters)
-    return f"{KEY_PREFIX}-{digest}-" + argo_expr.expression(f"sprig.sha256sum(toJson([{values}]))")
+    values = [argo_expr.input_parameter_var(name) for name in parameters]
+    return f"{KEY_PREFIX}-{digest}-" + argo_expr.expression(expr.digest_of_values(values))
 
 
 def _has_input_artifacts(template: m.Template) -> bool:

@@ -22,7 +22,7 @@ artifacts travels in two halves, both plain Argo values:
 
 * **What the list holds** (known after the loop ran): the *list manifest*, wire-encoded JSON
   ``{"prefix": <prefix>, "items": [{"path": <key below the prefix>, "metadata": {...}}, ...]}``
-  in iteration order, carried where a single artifact's metadata goes (``io.metadata_parameter``).
+  in iteration order, carried where a single artifact's metadata goes (``names.metadata_parameter``).
   Each iteration outputs its own items (paths relative to its element; none when a condition
   skipped the producer); the loop template joins them, prefixing each path with the index of its
   iteration (Argo aggregates the outputs of the iterations that succeeded, in item order; the loop
@@ -38,10 +38,9 @@ from __future__ import annotations
 
 from hera.workflows import models as m
 
-from transpiler import argo_expr, ir, names, wire_expr
+from transpiler import argo_expr, expr, names
 
-ITERATION_TASK = "iteration"  # the loop template's one task (``lower.loop``)
-LOOP_NODE_PARAMETER = "kfp2argo-loop-node"
+ITERATION_TASK = names.ITERATION_TASK
 KEY_ROOT = "kfp2argo-collected"
 # Every key ends with a fixed segment: a prefix ending in a name or an index would also match a
 # longer one (``.../1`` and ``.../10``) for drivers that list by raw prefix.
@@ -49,124 +48,68 @@ LIST = "list"
 ARTIFACT = "artifact"
 ABSENT = "absent"  # below the run's root: downloaded for a list no task made (an optional input)
 
-MSG_NESTED_PRODUCER = (
-    "A dsl.Collected artifact must be made by a container task of the loop body, directly or in "
-    "condition DAGs or sub-pipelines used only there, or be a list itself; here it comes through "
-    "{task!r}, which holds an importer, a dsl.OneOf or a sub-pipeline that other tasks use too"
-)
-MSG_ONE_OF = "A list of artifacts with several sources (dsl.OneOf) is not supported"
-MSG_SHAPE = "This input is {expected} but receives {actual}"
-
-
-def key_parameter(name: str) -> str:
-    """The template input parameter holding where an output goes: the key of a single artifact
-    (container templates, DAGs that route one to the loop) or the prefix of a list (DAG templates)."""
-    return "kfp2argo-collect-" + names.parameter_name(name)
-
-
-def is_collected(loop_component: ir.Component, output: str) -> bool:
-    """Whether a loop component's output artifact is a collected list."""
-    definition = loop_component.outputs.artifact(output)
-    return definition is not None and definition.is_list
-
 
 def _index() -> str:
     """The iteration's index, as an expression tag, in a task of the iteration template."""
-    loop_node = argo_expr.input_parameter_var(LOOP_NODE_PARAMETER)
-    after_prefix = f"sprig.trimPrefix({loop_node} + '.{ITERATION_TASK}(', {argo_expr.node_name_var()})"
-    return argo_expr.expression(f"sprig.regexFind('^[0-9]+', {after_prefix})")
+    loop_node = argo_expr.input_parameter_var(names.LOOP_NODE_PARAMETER)
+    return argo_expr.expression(expr.iteration_index(loop_node, argo_expr.node_name_var(), ITERATION_TASK))
 
 
 def element_key(loop_output: str, is_list: bool) -> str:
     """Where the iteration's element of a loop output goes (an artifact, or a list's prefix), as
     the iteration template's tasks bind it."""
-    prefix = argo_expr.input_parameter(key_parameter(loop_output))
+    prefix = argo_expr.input_parameter(names.collect_key_parameter(loop_output))
     return f"{prefix}/{_index()}/{LIST if is_list else ARTIFACT}"
 
 
 def fresh_prefix(task: str, output: str) -> str:
     """A new list prefix for the list output ``output`` of the DAG task ``task`` (its Argo name),
     as that task's DAG binds it: unique per run and per node."""
-    digest = argo_expr.expression(f"sprig.sha256sum({argo_expr.node_name_var()} + '.{task}')")
+    digest = argo_expr.expression(expr.node_digest(argo_expr.node_name_var(), task))
     return f"{KEY_ROOT}/{argo_expr.workflow_uid()}/{digest}/{names.parameter_name(output)}/{LIST}"
 
 
 def output_location(artifact: str) -> dict:
     """``m.Artifact`` keywords for a producer's output that is an element of a list."""
-    return {"s3": m.S3Artifact(key=argo_expr.input_parameter(key_parameter(artifact)))}
+    return {"s3": m.S3Artifact(key=argo_expr.input_parameter(names.collect_key_parameter(artifact)))}
 
 
 # the manifest ---------------------------------------------------------------------------------
 
 
-def _manifest(wire_text: str) -> str:
-    """The manifest a wire text holds, or nil (absent: a skipped DAG's default)."""
-    return wire_expr.decode_json(wire_text, "map")
-
-
-def _items(wire_text: str) -> str:
-    """The manifest's items, ``[]`` when absent."""
-    return f"map([{_manifest(wire_text)}], # != nil && type(get(#, 'items')) == 'array' ? #.items : [])[0]"
-
-
 def iteration_items_from_element(metadata_wire: str) -> str:
     """An iteration's items of a loop output made by a container task: one element, or none when
     the task did not run (its metadata companion is absent)."""
-    item = f"({{'path': '{ARTIFACT}', 'metadata': # }})"
-    return wire_expr.encode(f"map([{wire_expr.decode_json(metadata_wire, 'map')}], # == nil ? [] : [{item}])[0]")
+    return expr.iteration_items_from_element(metadata_wire, ARTIFACT)
 
 
 def iteration_items_from_list(manifest_wire: str) -> str:
     """An iteration's items of a loop output that is a list made in the iteration (nested)."""
-    item = f"({{'path': '{LIST}/' + #.path, 'metadata': #.metadata }})"
-    return wire_expr.encode(f"map({_items(manifest_wire)}, {item})")
-
-
-def loop_manifest(aggregated: str, prefix: str) -> str:
-    """The loop template's list: the iterations' items (``aggregated``: what Argo aggregated
-    from them, an array of arrays or of their wire texts), each path under its iteration."""
-    each = f"(type(#) == 'string' ? ({wire_expr.decode_json('#', 'array')} ?? []) : #)"
-    item = "({'path': string(i) + '/' + #.path, 'metadata': #.metadata })"
-    items = f"flatten(map(map({aggregated}, {each}), let i = #index; map(#, {item})))"
-    return wire_expr.encode(f"{{'prefix': {prefix}, 'items': {items} }}")
-
-
-def _prefix(manifest_wire: str, absent: str) -> str:
-    """The manifest's prefix, ``absent`` when there is none."""
-    return f"map([{_manifest(manifest_wire)}], # != nil && type(get(#, 'prefix')) == 'string' ? #.prefix : {absent})[0]"
+    return expr.iteration_items_from_list(manifest_wire, LIST)
 
 
 def download_key(manifest_wire: str) -> str:
     """The key a consumer downloads for a list: its prefix, or a key no task writes when absent."""
-    return argo_expr.expression(_prefix(manifest_wire, f"'{KEY_ROOT}/' + {argo_expr.workflow_uid_var()} + '/{ABSENT}'"))
+    absent = expr.joined([expr.string(f"{KEY_ROOT}/"), argo_expr.workflow_uid_var(), expr.string(f"/{ABSENT}")])
+    return argo_expr.expression(expr.manifest_prefix(manifest_wire, absent))
 
 
 def artifact_list(manifest_wire: str, folder: str, schema_title: str, schema_version: str) -> str:
     """What a container component reads as ``{{$.inputs.artifacts['x']}}``: the JSON list of
     the artifacts, each with its path in the downloaded ``folder`` as URI (as for one artifact)."""
-    kind = f"{{'schemaTitle': {wire_expr.string(schema_title)}, 'schemaVersion': {wire_expr.string(schema_version)} }}"
-    item = f"({{'name': string(#index), 'uri': {wire_expr.string(folder + '/')} + #.path, 'metadata': #.metadata, 'type': {kind} }})"
-    return argo_expr.expression(wire_expr.encode(f"map({_items(manifest_wire)}, {item})"))
+    return argo_expr.expression(expr.artifact_list(manifest_wire, folder, schema_title, schema_version))
 
 
 def loop_items(manifest_wire: str) -> str:
-    """``withParam`` of a loop over a list: per element, the wire text of its key and metadata
-    (a text: Argo passes a string item on as it is, but not a map's values)."""
-    prefix = _prefix(manifest_wire, "''")
-    item = f"({{'key': {prefix} + '/' + #.path, 'metadata': #.metadata }})"
-    return argo_expr.expression(f"toJson({wire_expr.encode_each(f'map({_items(manifest_wire)}, {item})')})")
-
-
-def _loop_item() -> str:
-    return f"({wire_expr.decode_json('item', 'map')} ?? {{ }})"
+    """``withParam`` of a loop over a list: per element, the wire text of its key and metadata."""
+    return argo_expr.expression(expr.list_loop_items(manifest_wire))
 
 
 def item_key() -> str:
     """In a loop over a list, the key of the iteration's element (``loop_items``)."""
-    return argo_expr.expression(f"{_loop_item()}?.key ?? ''")
+    return argo_expr.expression(expr.list_item_key(argo_expr.loop_item_var()))
 
 
 def item_metadata() -> str:
     """In a loop over a list, the metadata companion of the iteration's element."""
-    return argo_expr.expression(wire_expr.encode(f"{_loop_item()}?.metadata ?? {{ }}"))
-
+    return argo_expr.expression(expr.list_item_metadata(argo_expr.loop_item_var()))

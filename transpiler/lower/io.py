@@ -1,7 +1,7 @@
 """Where parameters and artifacts live inside a pod, and the Argo I/O declarations for them.
 
 The layout is the one ``docs/runtime-contract.md`` documents; the launcher reads the same paths
-from the spec it is given, so nothing here is duplicated in ``templates/launcher.py``.
+from the spec it is given, so nothing here is duplicated in ``transpiler/runtime/launcher.py``.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from typing import Any
 
 from hera.workflows import models as m
 
-from transpiler import ir, names, wire
+from transpiler import ir, names
 
 ROOT = "/kfp2argo"
 OUTPUTS_ROOT = f"{ROOT}/outputs"
-OUTPUTS_VOLUME = "kfp2argo-outputs"
 EXECUTOR_OUTPUT_FILE = f"{OUTPUTS_ROOT}/executor_output.json"
-METADATA_PREFIX = "kfp2argo-meta-"
 EMPTY_METADATA = "{}"
 
 
@@ -37,27 +35,6 @@ def output_parameter_path(name: str) -> str:
 
 def metadata_path(name: str) -> str:
     return f"{OUTPUTS_ROOT}/metadata.{names.parameter_name(name)}"
-
-
-def metadata_parameter(artifact: str) -> str:
-    """The Argo parameter that carries an artifact's KFP metadata (wire-encoded JSON)."""
-    return METADATA_PREFIX + names.parameter_name(artifact)
-
-
-def artifact_list_parameter(artifact: str) -> str:
-    """The Argo parameter that gives a container component ``{{$.inputs.artifacts['x']}}``: the
-    JSON list of a list input's artifacts, as KFP writes artifacts (``lower.collected``)."""
-    return "kfp2argo-artifacts-" + names.parameter_name(artifact)
-
-
-def parameter_default(parameter: ir.ParameterDef) -> str | None:
-    """The wire text a template input or pipeline parameter defaults to, or None when required.
-
-    An optional parameter without a default is *absent* (``kfp2argo:none``).
-    """
-    if parameter.default is not ir.MISSING and parameter.default is not None:
-        return wire.wire_value(parameter.default, parameter.type)
-    return wire.NONE if parameter.optional else None
 
 
 def output_artifact(artifact: ir.ArtifactDef, location: dict[str, Any] | None = None) -> m.Artifact:
@@ -84,8 +61,8 @@ def input_artifact(artifact: ir.ArtifactDef) -> m.Artifact:
 
 
 def outputs_volume() -> m.Volume:
-    return m.Volume(name=OUTPUTS_VOLUME, empty_dir=m.EmptyDirVolumeSource())
+    return m.Volume(name=names.OUTPUTS_VOLUME, empty_dir=m.EmptyDirVolumeSource())
 
 
 def outputs_mount() -> m.VolumeMount:
-    return m.VolumeMount(name=OUTPUTS_VOLUME, mount_path=OUTPUTS_ROOT)
+    return m.VolumeMount(name=names.OUTPUTS_VOLUME, mount_path=OUTPUTS_ROOT)

@@ -15,32 +15,17 @@ from typing import Any
 from hera.workflows import models as m
 
 from transpiler import ir, names
-from transpiler.errors import Diagnostic, UsageError
-from transpiler.lower.context import Options
+from transpiler.options import KIND_NAMES, Options
 
 API_VERSION = "argoproj.io/v1alpha1"
 MAX_CRON_WORKFLOW_NAME = 52
-
-KIND_NAMES = {
-    "workflow": "Workflow",
-    "workflow-template": "WorkflowTemplate",
-    "cluster-workflow-template": "ClusterWorkflowTemplate",
-    "cron-workflow": "CronWorkflow",
-}
-
-MSG_NO_SCHEDULE = "A CronWorkflow needs at least one schedule: give --schedule '0 * * * *' (repeatable) or `schedules` in the config"
-MSG_CRON_ONLY = "{what} only applies to --kind cron-workflow"
-MSG_CLUSTER_NAMESPACE = "A ClusterWorkflowTemplate is cluster-scoped and has no namespace; drop --namespace / `namespace` for this kind"
-MSG_GENERATE_NAME = "--generate-name only applies to --kind workflow; a {kind} has a fixed name (--name)"
 
 
 def manifest(pipeline: ir.Pipeline, options: Options, spec: m.WorkflowSpec) -> Any:
     """The hera model of the manifest of ``options.kind`` that runs ``spec``.
 
-    Raises:
-        UsageError: options that do not fit the kind (e.g. a CronWorkflow without a schedule).
+    The options were checked (``options.problems``).
     """
-    _check(options)
     kind = KIND_NAMES[options.kind]
     annotations = {**_pipeline_annotations(pipeline), **dict(options.annotations)}
     labels = dict(options.labels) or None
@@ -65,23 +50,6 @@ def manifest(pipeline: ir.Pipeline, options: Options, spec: m.WorkflowSpec) -> A
         workflow_spec=spec,
     )
     return m.CronWorkflow(api_version=API_VERSION, kind=kind, metadata=metadata, spec=cron)
-
-
-def _check(options: Options) -> None:
-    problems = []
-    if options.kind == "cron-workflow":
-        if not options.schedules:
-            problems.append(Diagnostic(MSG_NO_SCHEDULE, "", "--schedule"))
-    else:
-        for given, what in ((options.schedules, "--schedule"), (options.timezone, "--timezone"), (options.concurrency_policy, "--concurrency-policy")):
-            if given:
-                problems.append(Diagnostic(MSG_CRON_ONLY.format(what=what), "", what))
-    if options.kind == "cluster-workflow-template" and options.namespace:
-        problems.append(Diagnostic(MSG_CLUSTER_NAMESPACE, "", "--namespace"))
-    if options.kind != "workflow" and options.generate_name:
-        problems.append(Diagnostic(MSG_GENERATE_NAME.format(kind=KIND_NAMES[options.kind]), "", "--generate-name"))
-    if problems:
-        raise UsageError(problems)
 
 
 def _pipeline_annotations(pipeline: ir.Pipeline) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Python components: run the component's own command under kfp2argo's in-pod launcher.
 
-The launcher (``templates/launcher.py``, standard-library Python) builds the executor input
+The launcher (``transpiler/runtime/launcher.py``, standard-library Python) builds the executor input
 that KFP's launcher would build, runs the command with ``{{$}}`` replaced, and turns the
 executor output into Argo output parameter files. ``docs/runtime-contract.md`` is the contract;
 this module writes the compile-time half: the spec, the encoded argv and the environment.
@@ -13,27 +13,18 @@ from functools import lru_cache
 
 from hera.workflows import models as m
 
-from transpiler import argo_expr, data, ir, names, placeholders, wire
+from transpiler import argo_expr, ir, names, placeholders, runtime, wire
 from transpiler.lower import io
-from transpiler.lower.context import TASK_NAME_PARAMETER, Context
-
+from transpiler.lower.context import Context
 
 
 @lru_cache(maxsize=1)
 def launcher_source() -> str:
     """The launcher script, verbatim; it must never contain ``{{`` (Argo would read it)."""
-    source = data.read_text("templates", "launcher.py")
+    source = runtime.source("launcher.py")
     if "{{" in source:
-        raise RuntimeError("templates/launcher.py must not contain '{{'")
+        raise RuntimeError("transpiler/runtime/launcher.py must not contain '{{'")
     return source
-
-
-def input_env(name: str) -> str:
-    return "KFP2ARGO_IN_" + names.parameter_name(name)
-
-
-def metadata_env(name: str) -> str:
-    return "KFP2ARGO_META_" + names.parameter_name(name)
 
 
 def invocation(
@@ -41,19 +32,19 @@ def invocation(
 ) -> tuple[list[str], list[str], list[m.EnvVar]]:
     """Command, args and environment of a Python component's container."""
     env = [
-        m.EnvVar(name=input_env(p.name), value=argo_expr.pod_input_parameter(names.parameter_name(p.name)))
+        m.EnvVar(name=names.input_env(p.name), value=argo_expr.pod_input_parameter(names.parameter_name(p.name)))
         for p in component.inputs.parameters
     ]
     env += [
-        m.EnvVar(name=metadata_env(a.name), value=argo_expr.pod_input_parameter(io.metadata_parameter(a.name)))
+        m.EnvVar(name=names.metadata_env(a.name), value=argo_expr.pod_input_parameter(names.metadata_parameter(a.name)))
         for a in component.inputs.artifacts
     ]
     placeholder_env = {}
     for ref in placeholders.references(executor.argv):
         if isinstance(ref, placeholders.NamedRef) and ref.name != "$" and ref.text not in placeholder_env:
-            variable = "KFP2ARGO_" + ref.name.upper()
+            variable = names.placeholder_env(ref.name)
             placeholder_env[ref.text] = variable
-            env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref, executor.pointer)))
+            env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref)))
     spec = _spec(component, placeholder_env)
     args = [spec, "--"] + [wire.encode_launcher_arg(e) for e in executor.argv]
     return ["python3", "-c", launcher_source()], args, env
@@ -63,14 +54,14 @@ def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:
     spec = {
         "inputs": {
             "parameters": {
-                p.name: {"type": wire.wire_type(p.type), "env": input_env(p.name)} for p in component.inputs.parameters
+                p.name: {"type": wire.wire_type(p.type), "env": names.input_env(p.name)} for p in component.inputs.parameters
             },
             "artifacts": {
                 a.name: {
                     "path": io.input_artifact_path(a.name),
                     "schemaTitle": a.schema_title,
                     "schemaVersion": a.schema_version,
-                    "metadataEnv": metadata_env(a.name),
+                    "metadataEnv": names.metadata_env(a.name),
                     **({"optional": True} if a.optional else {}),
                     **({"list": True} if a.is_list else {}),
                 }

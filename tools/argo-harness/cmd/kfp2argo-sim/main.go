@@ -4,7 +4,7 @@
 // plays kubelet and executor for every pod the controller creates: each pod's main container
 // command runs on the host, in a scratch directory of its own. It prints the workflow's final
 // phase, every node's phase, inputs and outputs, and the contents of every output artifact, as
-// JSON. See tools/argo-lint/README.md for what is simulated and how.
+// JSON. See tools/argo-harness/README.md for what is simulated and how.
 //
 // Usage: kfp2argo-sim [flags] WORKFLOW.yaml   (- reads stdin)
 //

@@ -1,4 +1,4 @@
-module kfp2argo/tools/argo-lint
+module kfp2argo/tools/argo-harness
 
 go 1.26.5
 

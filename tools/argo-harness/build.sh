@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build tools/argo-lint/bin/argo-lint, tools/argo-lint/bin/argo-eval and
-# tools/argo-lint/bin/kfp2argo-sim.
+# Build tools/argo-harness/bin/argo-lint, tools/argo-harness/bin/argo-eval and
+# tools/argo-harness/bin/kfp2argo-sim.
 #
 # Uses Go's default module and build caches, so a second run with nothing changed only
 # re-checks them (a few seconds). Steps:

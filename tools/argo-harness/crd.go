@@ -72,7 +72,7 @@ func validatorFor(kind string) (*crdValidator, error) {
 	}
 	data, err := crdData.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("CRD data missing (%w); build with tools/argo-lint/build.sh", err)
+		return nil, fmt.Errorf("CRD data missing (%w); build with tools/argo-harness/build.sh", err)
 	}
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := json.Unmarshal(data, crd); err != nil {

@@ -1,0 +1,363 @@
+"""The ``support`` pass: every construct kfp2argo cannot lower is refused here, before lowering.
+
+``validate`` establishes that the input is a well-formed, connected PipelineSpec; ``parse`` maps
+it to the typed model and refuses what the model has no place for; this pass refuses what the
+model can hold but Argo cannot express faithfully (or what needs an option the caller did not
+give), each with its location and a reason a user can act on. ``lower`` then assumes its input
+is supported and reports nothing, so ``kfp2argo validate`` (which runs this pass with the same
+options) gives exactly ``compile``'s verdict.
+
+The checks walk the pipeline in the order lowering visits it: the root, then the other DAG
+components by name (loop, tasks, outputs), then each container task's executor as its template
+will be built. A problem found twice (two tasks of one component) is reported once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from transpiler import cel, ir, placeholders, wire
+from transpiler.analysis import Analysis, accelerator_resource, is_collected, pvc_operation, split_root
+from transpiler.errors import Diagnostic, UnsupportedFeature, UsageError
+from transpiler.load import Source
+from transpiler.options import Options
+
+MSG_CONSTANT_TYPE = "The constant for input {name!r} does not fit its type {type}: {problem}"
+MSG_ROOT_ARTIFACT = "Pipeline-level input artifacts have no Argo equivalent in a self-contained workflow. Produce the artifact in a task (e.g. dsl.importer) instead"
+MSG_CONDITION = "Condition {condition!r}, at character {offset}: {message}"
+MSG_LOOP_REUSE = "Component {component!r} is the body of a dsl.ParallelFor loop and cannot be used by another task"
+MSG_LOOP_CONTAINER = "A dsl.ParallelFor loop must iterate over a DAG component; {component!r} is a container component"
+MSG_ITEMS = "The literal loop items are not usable: {problem}"
+MSG_NO_ITEMS = "A dsl.ParallelFor loop needs items: a literal list or one of the task's input parameters"
+MSG_IMPORTER_TASK = "A dsl.importer task with {what} is not supported: the importer runs no pod of its own"
+MSG_IMPORTER_OUTPUT = "An importer's artifact as an output of a pipeline or sub-pipeline is not supported yet. Pass it to a task instead"
+MSG_METADATA_PLACEHOLDER = "The importer metadata placeholder {text} is not supported: only {{{{$.inputs.parameters['...']}}}} is"
+MSG_EMPTY_DAG = "This DAG holds only dsl.importer tasks, which become no Argo tasks; Argo needs at least one task"
+MSG_NESTED_PRODUCER = (
+    "A dsl.Collected artifact must be made by a container task of the loop body, directly or in "
+    "condition DAGs or sub-pipelines used only there, or be a list itself; here it comes through "
+    "{task!r}, which holds an importer, a dsl.OneOf or a sub-pipeline that other tasks use too"
+)
+MSG_LIST_ONE_OF = "A list of artifacts with several sources (dsl.OneOf) is not supported"
+MSG_LIST_SHAPE = "This input is {expected} but receives {actual}"
+MSG_PLACEHOLDER = (
+    "The placeholder {text} is not supported in a container component. It names no input or output "
+    "of the component, or has no Argo equivalent outside a Python component"
+)
+MSG_LITERAL_TAG = (
+    "This argv text contains {{{{ which Argo's templating would read (Argo has no escape syntax). "
+    "Remove the braces or pass the text as a pipeline parameter"
+)
+MSG_BACKOFF_FACTOR = "backoffFactor {factor} is not a whole number; Argo's retryStrategy.backoff.factor is an integer"
+MSG_ACCELERATOR = (
+    "Accelerator type {kind!r} has no Kubernetes resource name. Use a resource name such as "
+    "nvidia.com/gpu or amd.com/gpu, or an NVIDIA_* type"
+)
+MSG_VERTEX_ONLY = "{text} can only be filled by Vertex AI. Give it a value with --set-placeholder {name}=VALUE"
+MSG_UNKNOWN_PLACEHOLDER = "{text} is not a KFP placeholder kfp2argo knows"
+MSG_PIPELINE_ROOT = "{text} needs a pipeline root: give one with --pipeline-root URI"
+MSG_ROOT_SCHEME = (
+    "The pipeline root {root!r} has no Argo artifact location: kfp2argo maps s3://, minio:// and "
+    "gs:// roots to keys under the root's path in the artifact repository. Use one of those, or "
+    "no pipeline root to keep the repository's own keys"
+)
+MSG_PVC_ARGV = "A CreatePVC/DeletePVC component ({image}) cannot have a command or args"
+MSG_SELECTOR = "The node selector {value!r} must map label names to strings"
+MSG_JSON_FIELD = "The constant {what} is not a Kubernetes {kind}: {problem}"
+
+
+def check(source: Source, pipeline: ir.Pipeline, facts: Analysis, options: Options) -> None:
+    """Refuse what cannot be lowered with these options.
+
+    Raises:
+        UsageError: an option does not fit (a ``--pipeline-root`` without an Argo location).
+        UnsupportedFeature: one located diagnostic per construct, in the order lowering meets them.
+    """
+    checker = _Checker(source, pipeline, facts, options)
+    checker.pipeline_root()
+    for component in facts.reachable_dags():
+        loop = facts.loop_task(component)
+        if loop is not None:
+            checker.loop(component, loop)
+        checker.dag(component)
+    for parent, task in sorted(facts.container_tasks(), key=lambda pair: pair[1].component):
+        checker.container(parent, task)
+    if checker.problems:
+        raise UnsupportedFeature(list(checker.problems.values()))
+
+
+class _Checker:
+    def __init__(self, source: Source, pipeline: ir.Pipeline, facts: Analysis, options: Options) -> None:
+        self.source = source
+        self.pipeline = pipeline
+        self.facts = facts
+        self.options = options
+        self.problems: dict[tuple[int, str, str], Diagnostic] = {}
+
+    def refuse(self, message: str, at: str, document: int = 0) -> None:
+        """Record a problem at ``at``, a pointer into the PipelineSpec (document 0) or into the
+        platform spec (document 1)."""
+        diagnostic = self.source.spec_diagnostic(message, at) if document == 0 else self.source.diagnostic(message, at, document)
+        self.problems.setdefault((document, diagnostic.pointer, message), diagnostic)
+
+    # --- the pipeline root ------------------------------------------------------------------------
+
+    def pipeline_root(self) -> None:
+        root = self.options.pipeline_root or self.pipeline.default_pipeline_root
+        if root and split_root(root) is None:
+            message = MSG_ROOT_SCHEME.format(root=root)
+            if self.options.pipeline_root:
+                raise UsageError([Diagnostic(message, "", "--pipeline-root")])
+            self.refuse(message, "/defaultPipelineRoot")
+
+    # --- loops --------------------------------------------------------------------------------
+
+    def loop(self, component: ir.Component, task: ir.Task) -> None:
+        iterator = task.iterator
+        assert iterator is not None and component.dag is not None
+        if iterator.raw is not None:
+            self.literal_items(component, iterator)
+        elif not (iterator.input_parameter and component.inputs.parameter(iterator.input_parameter)) \
+                and not (iterator.input_artifact and component.inputs.artifact(iterator.input_artifact)):
+            self.refuse(MSG_NO_ITEMS, iterator.pointer)
+        for out in component.dag.artifact_outputs:
+            if not is_collected(component, out.name):
+                continue
+            if len(out.sources) != 1:
+                self.refuse(MSG_LIST_ONE_OF, out.pointer)
+                continue
+            producer = component.dag.task(out.sources[0].task)
+            if self.facts.source_carries_list(component, out.sources[0]):
+                continue
+            if out.sources[0].name not in self.facts.collected_outputs(component, producer):
+                self.refuse(MSG_NESTED_PRODUCER.format(task=producer.name), out.pointer)
+
+    def literal_items(self, component: ir.Component, iterator: ir.Iterator) -> None:
+        item_type = component.inputs.parameter_type(iterator.item_input)
+        try:
+            values = json.loads(iterator.raw or "")
+            if not isinstance(values, list):
+                raise ValueError("they are not a JSON list")
+            for value in values:
+                wire.wire_value(value, item_type)
+        except (ValueError, RecursionError) as err:
+            self.refuse(MSG_ITEMS.format(problem=err), iterator.pointer + "/items/raw")
+
+    # --- DAGs ---------------------------------------------------------------------------------
+
+    def dag(self, component: ir.Component) -> None:
+        assert component.dag is not None
+        importers = self.facts.importer_tasks(component)
+        for task in component.dag.tasks:
+            if task.name not in importers:
+                self.task(component, task, importers)
+        if not [t for t in component.dag.tasks if t.name not in importers]:
+            self.refuse(MSG_EMPTY_DAG, component.pointer + "/dag")
+        self.dag_outputs(component, importers)
+
+    def task(self, parent: ir.Component, task: ir.Task, importers: set[str]) -> None:
+        target = self.pipeline.components[task.component]
+        loop = self.facts.loop_task(target)
+        if task.iterator is not None and target.dag is None:
+            self.refuse(MSG_LOOP_CONTAINER.format(component=target.name), task.iterator.pointer)
+        elif loop is not None and loop != task:
+            self.refuse(MSG_LOOP_REUSE.format(component=target.name), task.pointer)
+        self.constants(task, target)
+        for binding in task.artifacts:
+            self.artifact(parent, task, target, binding, importers)
+        if task.condition:
+            types = {b.name: target.inputs.parameter_type(b.name) for b in task.parameters}
+            try:
+                cel.check(task.condition, types)
+            except cel.ConditionError as err:
+                message = MSG_CONDITION.format(condition=task.condition, offset=err.offset + 1, message=err.message)
+                self.refuse(message, task.condition_pointer)
+
+    def constants(self, task: ir.Task, target: ir.Component) -> None:
+        for binding in task.parameters:
+            if isinstance(binding.source, ir.Constant):
+                parameter_type = target.inputs.parameter_type(binding.name)
+                try:
+                    wire.wire_value(binding.source.value, parameter_type)
+                except ValueError as err:
+                    self.refuse(MSG_CONSTANT_TYPE.format(name=binding.name, type=parameter_type, problem=err), binding.pointer)
+
+    def artifact(self, parent: ir.Component, task: ir.Task, target: ir.Component, binding: ir.ArtifactBinding,
+                 importers: set[str]) -> None:
+        source = binding.source
+        if isinstance(source, ir.TaskOutput) and source.task in importers:
+            self.importer(parent, parent.dag.task(source.task))  # type: ignore[union-attr]
+            return
+        definition = target.inputs.artifact(binding.name)
+        expected = definition is not None and definition.is_list
+        if isinstance(source, ir.ComponentInput):
+            declared = parent.inputs.artifact(source.name)
+            actual = declared is not None and declared.is_list
+        else:
+            actual = self.facts.source_carries_list(parent, ir.OutputSource(source.task, source.name))
+        if expected or actual:
+            if expected != actual:
+                shape = {True: "a list of artifacts", False: "one artifact"}
+                self.refuse(MSG_LIST_SHAPE.format(expected=shape[expected], actual=shape[actual]), binding.pointer)
+        elif isinstance(source, ir.ComponentInput) and parent is self.pipeline.root:
+            self.refuse(MSG_ROOT_ARTIFACT, binding.pointer)
+
+    def importer(self, parent: ir.Component, producer: ir.Task) -> None:
+        """An importer task whose artifact a sibling reads: its URI must have a known scheme
+        with an Argo artifact source, and its metadata only placeholders kfp2argo resolves."""
+        spec = self.pipeline.importer(producer.component)
+        assert spec is not None
+        found, problem = self.facts.importer_scheme(parent, producer)
+        at = spec.pointer + "/artifactUri"
+        for what, present in (("a condition", producer.condition), ("a loop", producer.iterator)):
+            if present:
+                problem, at = MSG_IMPORTER_TASK.format(what=what), producer.pointer
+        if problem or found is None:
+            self.refuse(problem or "", at)
+            return
+        self.constants(producer, self.pipeline.components[producer.component])
+        uri = spec.uri.value if isinstance(spec.uri, ir.Constant) else None
+        texts = [uri] if uri is not None and found in ("gs", "s3", "minio") else []
+        inputs = {b.name for b in producer.parameters}
+        for text in _strings(spec.metadata) + texts:
+            for piece in placeholders.split(text):
+                if isinstance(piece, str):
+                    continue
+                if not (isinstance(piece, placeholders.IORef) and (piece.side, piece.kind, piece.attr) == ("inputs", "parameters", "")
+                        and piece.name in inputs):
+                    self.refuse(MSG_METADATA_PLACEHOLDER.format(text=piece.text), spec.pointer + "/metadata")
+                    return
+
+    def dag_outputs(self, component: ir.Component, importers: set[str]) -> None:
+        dag = component.dag
+        assert dag is not None
+        iteration = self.facts.loop_task(component) is not None
+        for out in dag.parameter_outputs:
+            if any(s.task in importers for s in out.sources):
+                self.refuse(MSG_IMPORTER_OUTPUT, out.pointer)
+        for out in dag.artifact_outputs:
+            if iteration:
+                continue
+            if any(s.task in importers for s in out.sources):
+                self.refuse(MSG_IMPORTER_OUTPUT, out.pointer)
+            if self.facts.carries_list(component, out.name) and len(out.sources) != 1:
+                self.refuse(MSG_LIST_ONE_OF, out.pointer)
+
+    # --- container templates ------------------------------------------------------------------
+
+    def container(self, parent: ir.Component, task: ir.Task) -> None:
+        component = self.pipeline.components[task.component]
+        executor = self.facts.executor(component)
+        assert executor is not None
+        variant = self.facts.variant(parent, task)
+        if pvc_operation(executor):
+            if executor.argv:
+                self.refuse(MSG_PVC_ARGV.format(image=executor.image), executor.pointer)
+            self.retry(task.retry)
+            return
+        self.accelerator(executor.resources)
+        for _, value in executor.env:
+            self.literal(value, executor.pointer + "/env")
+        if placeholders.is_python_component(executor.argv):
+            for ref in placeholders.references(executor.argv):
+                if isinstance(ref, placeholders.NamedRef) and ref.name != "$":
+                    self.job_placeholder(ref, executor.pointer)
+        else:
+            is_present = placeholders.present_test(component, variant.present)
+            imported = variant.imported_names()
+            for key, elements in (("command", executor.command), ("args", executor.args)):
+                for index, element in enumerate(elements):
+                    at = f"{executor.pointer}/{key}/{index}"
+                    for expanded in placeholders.expand((element,), is_present):
+                        self.pieces(expanded, component, imported, at)
+        self.retry(task.retry)
+        self.resources(component, executor)
+        if executor.kubernetes is not None:
+            self.platform(executor.kubernetes)
+
+    def pieces(self, pieces: list[placeholders.Piece], component: ir.Component, imported: frozenset[str], at: str) -> None:
+        for piece in pieces:
+            if isinstance(piece, str):
+                self.literal(piece, at)
+            elif isinstance(piece, placeholders.NamedRef) and piece.name != "$":
+                self.job_placeholder(piece, at)
+            elif placeholders.container_reference(piece, component, imported) is None:
+                self.refuse(MSG_PLACEHOLDER.format(text=piece.text), at)
+
+    def literal(self, text: str, at: str) -> None:
+        if not wire.tags_inert(text):
+            self.refuse(MSG_LITERAL_TAG, at)
+
+    def job_placeholder(self, ref: placeholders.NamedRef, at: str) -> None:
+        if ref.name in dict(self.options.placeholder_values) or ref.name in placeholders.ARGO_BACKED:
+            return
+        if ref.name == placeholders.PIPELINE_ROOT:
+            if not (self.options.pipeline_root or self.pipeline.default_pipeline_root):
+                self.refuse(MSG_PIPELINE_ROOT.format(text=ref.text), at)
+        elif ref.name in placeholders.VERTEX_ONLY:
+            self.refuse(MSG_VERTEX_ONLY.format(text=ref.text, name=ref.name), at)
+        else:
+            self.refuse(MSG_UNKNOWN_PLACEHOLDER.format(text=ref.text), at)
+
+    def accelerator(self, resources: ir.Resources) -> None:
+        kind = resources.accelerator_type
+        if kind and resources.accelerator_count and accelerator_resource(kind) is None \
+                and not placeholders.PLACEHOLDER.search(kind):
+            self.refuse(MSG_ACCELERATOR.format(kind=kind), resources.pointer + "/accelerator")
+
+    def retry(self, retry: ir.RetryPolicy | None) -> None:
+        if retry is None or retry.max_retry_count <= 0:
+            return
+        factor = retry.backoff_factor
+        if factor is not None and float(factor) != int(float(factor)):
+            self.refuse(MSG_BACKOFF_FACTOR.format(factor=factor), retry.pointer + "/backoffFactor")
+
+    def resources(self, component: ir.Component, executor: ir.ContainerSpec) -> None:
+        """Resource fields that hold placeholders become a pod spec patch, resolved like argv."""
+        resources = executor.resources
+        kind, count = resources.accelerator_type, resources.accelerator_count
+        accelerator = ((accelerator_resource(kind) or kind) if kind and count else None, count)
+        entries = [("cpu", resources.cpu_limit), ("memory", resources.memory_limit), ("cpu", resources.cpu_request),
+                   ("memory", resources.memory_request), accelerator]
+        for key, value in entries:
+            if key and value and (placeholders.PLACEHOLDER.search(value) or placeholders.PLACEHOLDER.search(key)):
+                self.pieces(placeholders.split(key), component, frozenset(), resources.pointer)
+                self.pieces(placeholders.split(value), component, frozenset(), resources.pointer)
+
+    def platform(self, config: ir.KubernetesConfig) -> None:
+        """Constant JSON values of the platform spec must be the Kubernetes objects they stand for."""
+        from hera.workflows import models as m  # only pipelines with a platform spec pay for it
+
+        json_value = config.node_selector_json
+        if json_value is not None and json_value.input is None:
+            selector = json_value.source.value  # type: ignore[union-attr]
+            if not all(isinstance(v, str) for v in selector.values()):
+                self.refuse(MSG_SELECTOR.format(value=selector), json_value.pointer, 1)
+        for value in config.toleration_json:
+            if value.input is None:
+                items = value.source.value if isinstance(value.source.value, list) else [value.source.value]  # type: ignore[union-attr]
+                for item in items:
+                    self.kubernetes_object(item, value.pointer, m.Toleration, "toleration")
+        for value in config.node_affinity_json:
+            if value.input is None:
+                self.kubernetes_object(value.source.value, value.pointer, m.NodeAffinity, "node affinity")  # type: ignore[union-attr]
+
+    def kubernetes_object(self, value: Any, at: str, model: Any, what: str) -> None:
+        try:
+            model.model_validate(value)
+        except ValueError as err:  # pydantic's ValidationError
+            first = err.errors()[0] if hasattr(err, "errors") else {"loc": (), "msg": str(err)}
+            where = ".".join(map(str, first["loc"])) or "the value"
+            self.refuse(MSG_JSON_FIELD.format(what=what, kind=model.__name__, problem=f"{where}: {first['msg']}"), at, 1)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in JSON-like data (keys before their values), in order."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in (*_strings(key), *_strings(item))]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
