@@ -103,6 +103,15 @@ def maybe_dataset(ds: Optional[Input[Dataset]] = None) -> str:
 
 
 @dsl.component(base_image=IMAGE)
+def maybe_dataset_path(ds: Optional[Input[Dataset]] = None) -> str:
+    import os
+
+    if ds is None:
+        return "no dataset"
+    return "missing file" if not os.path.exists(ds.path) else "file"
+
+
+@dsl.component(base_image=IMAGE)
 def make_model(note: str, model: Output[Model]):
     with open(model.path, "w") as f:
         f.write("weights")
@@ -252,11 +261,10 @@ def launch(tmp_path, component, inputs=None, metadata=None, env=None, keep_pip=F
     return Run(proc, spec, encoded)
 
 
-def place_input(name: str, content: str, optional: bool = False):
-    """A spec_edit that puts a file where Argo would place input artifact `name`."""
+def place_input(name: str, content: str | None):
+    """A spec_edit that puts a file where Argo would place input artifact `name` (none for None)."""
     def edit(spec):
         art = spec["inputs"]["artifacts"][name]
-        art["optional"] = optional
         if content is not None:
             Path(art["path"]).parent.mkdir(parents=True, exist_ok=True)
             Path(art["path"]).write_text(content, encoding="utf-8")
@@ -403,10 +411,19 @@ def test_input_artifact_with_metadata(tmp_path):
 
 
 def test_input_artifact_without_metadata_variable_gets_empty_metadata(tmp_path):
-    run = launch(tmp_path, read_dataset, metadata={"ds": wire.NONE},
-                 spec_edit=place_input("ds", "x"))
+    run = launch(tmp_path, read_dataset, metadata={}, spec_edit=place_input("ds", "x"))
     assert_ok(run)
     assert json.loads(run.value("Output"))["metadata"] == {}
+
+
+@pytest.mark.parametrize("metadata, expected", [(wire.NONE, "no dataset"), ("{}", "missing file")])
+def test_absent_metadata_means_unbound_and_a_missing_file_does_not(tmp_path, metadata, expected):
+    """``kfp2argo:none`` as an input's metadata means the task does not bind the input: it is left
+    out of the executor input. A bound input whose producer wrote no file is still given (KFP
+    records an unwritten output artifact and hands it on)."""
+    run = launch(tmp_path, maybe_dataset_path, metadata={"ds": metadata}, spec_edit=place_input("ds", None))
+    assert_ok(run)
+    assert run.value("Output") == expected
 
 
 @pytest.fixture
@@ -455,9 +472,9 @@ def test_output_metadata_never_carries_the_reserved_uri_key(tmp_path):
     assert wire.decode_typed(meta, "STRUCT") == {"kept": 1}
 
 
-@pytest.mark.parametrize("content, expected", [("rows", "rows"), (None, "no dataset")])
-def test_optional_input_artifact(tmp_path, content, expected):
-    run = launch(tmp_path, maybe_dataset, spec_edit=place_input("ds", content, optional=True))
+@pytest.mark.parametrize("content, metadata, expected", [("rows", "{}", "rows"), (None, wire.NONE, "no dataset")])
+def test_optional_input_artifact(tmp_path, content, metadata, expected):
+    run = launch(tmp_path, maybe_dataset, metadata={"ds": metadata}, spec_edit=place_input("ds", content))
     assert_ok(run)
     assert run.value("Output") == expected
 
@@ -549,7 +566,7 @@ def test_bad_invocation_fails_with_exit_2(args):
 def test_concat_ifpresent_and_env_placeholders_when_present(tmp_path):
     y = "why {{x}} $(no)"
     run = launch(tmp_path, structured_args, {"x": "ex", "y": wire.encode(y)},
-                 spec_edit=place_input("src", "", optional=True))
+                 metadata={"src": "{}"}, spec_edit=place_input("src", ""))
     assert_ok(run)
     spec = run.spec
     ds_path = spec["outputs"]["artifacts"]["ds"]["path"]
@@ -564,7 +581,7 @@ def test_concat_ifpresent_and_env_placeholders_when_present(tmp_path):
 
 def test_concat_ifpresent_when_absent(tmp_path):
     run = launch(tmp_path, structured_args, {"x": "", "y": wire.NONE},
-                 spec_edit=place_input("src", None, optional=True))
+                 metadata={"src": wire.NONE}, spec_edit=place_input("src", None))
     assert_ok(run)
     spec = run.spec
     ds_path = spec["outputs"]["artifacts"]["ds"]["path"]

@@ -581,8 +581,8 @@ class Flow:
         if "dag" not in callee:
             return ("artifact", match.group(2), match.group(3))
         declared = next(a for a in callee["outputs"]["artifacts"] if a["name"] == match.group(3))
-        found = self.artifact(stack + [(callee, t)], declared["from"])
-        return ("optional", found) if declared.get("optional") else found
+        # (Every artifact is optional: a producer may leave it unwritten, lower/artifacts.py.)
+        return self.artifact(stack + [(callee, t)], declared["from"])
 
 
 def assert_admissible(document: dict) -> None:
@@ -657,7 +657,7 @@ def test_every_kind_of_crossing_edge_keeps_its_data_flow(tmp_path, monkeypatch):
     # A value that crosses partitions: the consumer reads its partition's input, bound to the
     # producer partition's output, which reads the producer.
     assert flow.consumers["c-203"]["x"] == ("output", "c-0", "Output")
-    assert flow.consumers["after-tolerant"]["artifact:data"] == (False, ("artifact", "c-239", "data"))
+    assert flow.consumers["after-tolerant"]["artifact:data"] == (True, ("artifact", "c-239", "data"))
     assert flow.consumers["flag-echo"]["x"] == ("workflow", "text")
     assert flow.consumers["collect"]["x"][0] == "expression"  # the collected list of the loop
     # kfp2argo:none of a skipped producer flows through a partition output unchanged: from a
@@ -729,8 +729,8 @@ def test_sub_pipeline_of_250_tasks_is_partitioned_inside_its_template(tmp_path, 
     assert_admissible(partitioned)
     flow = assert_same_flow(partitioned, reference)
     assert flow.consumers["final"]["x"] == ("output", "b-249", "Output")
-    assert flow.consumers["final"]["artifact:data"] == (False, ("artifact", "b-7", "data"))
-    assert flow.consumers["b-0"]["artifact:data"] == (False, ("artifact", "prep", "data"))
+    assert flow.consumers["final"]["artifact:data"] == (True, ("artifact", "b-7", "data"))
+    assert flow.consumers["b-0"]["artifact:data"] == (True, ("artifact", "prep", "data"))
     assert lint_manifest(partitioned, tmp_path) == []
 
 

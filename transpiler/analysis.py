@@ -63,6 +63,7 @@ class Variant:
     component: str
     retry: ir.RetryPolicy | None = None
     enable_cache: bool = False
+    cache_key: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
     absent: frozenset[str] = field(default_factory=frozenset)
     imported: frozenset[tuple[str, str]] = field(default_factory=frozenset)
@@ -76,6 +77,8 @@ class Variant:
             self.retry.backoff_max_duration,
         )
         parts: list = [self.component, retry, self.enable_cache, sorted(self.present)]
+        if self.cache_key:
+            parts.append({"cacheKey": self.cache_key})
         if self.absent or self.imported or self.collected:
             extra: dict = {"absent": sorted(self.absent), "imported": sorted(map(list, self.imported))}
             if self.collected:
@@ -185,6 +188,34 @@ class Analysis:
     def loop_task(self, component: ir.Component) -> ir.Task | None:
         """The ``dsl.ParallelFor`` task that iterates over a DAG component, if any."""
         return self._visit[1].get(component.name)
+
+    @cached_property
+    def _retries(self) -> dict[tuple[str, str], ir.RetryPolicy | None]:
+        """(DAG component, task) -> the retry policy the task runs with, as KFP's compiler decides
+        it (``backend/src/v2/compiler/visitor.go``, ``dfs``): its own, else the policy of the task
+        through which its DAG was first reached in a depth-first walk from the root (tasks in
+        name order, each component walked once). A sub-pipeline task's ``set_retry`` thus retries
+        each container task inside it that has no policy of its own; the DAG is not retried as
+        a whole."""
+        result: dict[tuple[str, str], ir.RetryPolicy | None] = {}
+        walked: set[str] = set()
+
+        def walk(component: ir.Component, inherited: ir.RetryPolicy | None) -> None:
+            if component.name in walked or component.dag is None:
+                return
+            walked.add(component.name)
+            for task in component.dag.tasks:
+                retry = task.retry or inherited
+                result[(component.name, task.name)] = retry
+                walk(self.pipeline.components[task.component], retry)
+
+        walk(self.pipeline.root, None)
+        return result
+
+    def retry(self, parent: ir.Component, task: ir.Task) -> ir.RetryPolicy | None:
+        """The retry policy of ``task`` (in ``parent``), inherited from an enclosing sub-pipeline
+        task when it has none (``_retries``)."""
+        return self._retries.get((parent.name, task.name), task.retry)
 
     @cached_property
     def loop_bodies(self) -> frozenset[str]:
@@ -515,8 +546,9 @@ class Analysis:
         bound = {b.name for b in task.parameters} | {b.name for b in task.artifacts}
         return Variant(
             component.name,
-            task.retry,
+            self.retry(parent, task),
             task.enable_cache,
+            task.cache_key,
             frozenset(tested & bound),
             self.absent_platform_inputs(parent, task),
             self._imported_inputs(parent, executor, task),

@@ -82,6 +82,16 @@ def workflow_creation_timestamp() -> str:
     return _tag("workflow.creationTimestamp.RFC3339")
 
 
+def variable(name: str) -> str:
+    """The simple tag of a global variable such as ``workflow.uid`` (one of Argo's names)."""
+    return _tag(name)
+
+
+def workflow_scheduled_time() -> str:
+    """When a CronWorkflow scheduled the run (RFC 3339; only in workflows a CronWorkflow starts)."""
+    return _tag("workflow.scheduledTime")
+
+
 def pod_name() -> str:
     return _tag("pod.name")
 

@@ -9,6 +9,7 @@ references stay whole; a trailing newline. The same model always gives the same 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Iterator
 
 import yaml
@@ -46,14 +47,41 @@ class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
     pass
 
 
-# YAML 1.1 booleans that PyYAML writes bare but Go's YAML reader (Kubernetes, Argo) reads as bool.
-_GO_YAML_BOOLEANS = frozenset({"y", "Y", "n", "N"})
+# Plain scalars that some YAML reader takes for something other than a string. PyYAML (YAML 1.1)
+# quotes its own; these are the ones it would write bare but YAML 1.2's core schema or Go's
+# readers (go-yaml v2 under sigs.k8s.io/yaml, which kubectl, the API server and Argo use, and
+# go-yaml v3) read as a bool, null, number or timestamp: `1e-5` is a float to YAML 1.2 and Go,
+# and a string field given a number is refused ("cannot unmarshal number into ... string").
+_OTHER_READERS_WORDS = frozenset({
+    "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+    "true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL", "~", "", "<<",
+})
+_OTHER_READERS_NUMBER = re.compile(
+    r"""[-+]?(?:
+        [0-9_]+(?:\.[0-9_]*)?(?:[eE][-+]?[0-9_]+)?   # decimal; Go's parsers (and ruamel) allow '_' in digits
+      | \.[0-9_]+(?:[eE][-+]?[0-9_]+)?
+      | 0[xX][0-9a-fA-F_]+ | 0[oO][0-7_]+ | 0[bB][01_]+   # Go's base prefixes, YAML 1.2 hex and octal
+      | [0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?      # YAML 1.1 base 60
+      | \.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+    )""",
+    re.VERBOSE,
+)
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+).*)?")
+
+
+def reads_as_string_everywhere(value: str) -> bool:
+    """Whether a plain (unquoted) scalar is a string to every YAML reader a manifest meets.
+
+    >>> [reads_as_string_everywhere(v) for v in ("--lr", "1e-5", "0x1F", "on", "2026-12-05", "3-day", "v1.2")]
+    [True, False, False, False, False, True, True]
+    """
+    return not (value in _OTHER_READERS_WORDS or _OTHER_READERS_NUMBER.fullmatch(value) or _TIMESTAMP.fullmatch(value))
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
         style: str | None = "|"
-    elif value in _GO_YAML_BOOLEANS:
+    elif not reads_as_string_everywhere(value):
         style = "'"
     else:
         style = None

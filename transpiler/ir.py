@@ -161,6 +161,7 @@ class Task:
     artifacts: tuple[ArtifactBinding, ...] = ()
     retry: RetryPolicy | None = None
     enable_cache: bool = False
+    cache_key: str = ""  # cachingOptions.cacheKey: replaces the computed key when not empty
     pointer: str = ""
     condition: str | None = None
     condition_pointer: str = ""

@@ -169,6 +169,7 @@ class _Parser:
             artifacts=tuple(a for a in artifacts if a is not None),
             retry=self.retry(body.get("retryPolicy"), at + "/retryPolicy"),
             enable_cache=bool(body.get("cachingOptions", {}).get("enableCache", False)),
+            cache_key=body.get("cachingOptions", {}).get("cacheKey", ""),
             pointer=at,
             condition=trigger.get("condition") or None,
             condition_pointer=at + "/triggerPolicy/condition",

@@ -28,9 +28,14 @@ ARGO_BACKED = (
     "pipeline_job_resource_name",
     "pipeline_job_uuid",
     "pipeline_job_create_time_utc",
+    "pipeline_job_schedule_time_utc",
     "pipeline_task_uuid",
     "pipeline_task_name",
 )
+# The job and task placeholders KFP's driver also resolves when one is the whole text of a task
+# input's constant (backend/src/v2/driver/resolve.go, ``resolveInputParameter``); other
+# placeholder text in a constant reaches the component as it is.
+IN_CONSTANTS = ARGO_BACKED
 PIPELINE_ROOT = "pipeline_root"
 VERTEX_ONLY = (
     "pipeline_google_cloud_project_id",
@@ -144,6 +149,19 @@ def _structure(value: Any) -> Any:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def constant_placeholder(value: Any) -> NamedRef | None:
+    """The job or task placeholder a task input's constant is, when its whole text is one that
+    KFP's driver resolves (``IN_CONSTANTS``).
+
+    >>> constant_placeholder("{{$.pipeline_job_name}}").name, constant_placeholder("x {{$.pipeline_job_name}}")
+    ('pipeline_job_name', None)
+    """
+    if not isinstance(value, str) or not PLACEHOLDER.fullmatch(value):
+        return None
+    ref = classify(value)
+    return ref if isinstance(ref, NamedRef) and ref.name in IN_CONSTANTS else None
 
 
 def is_python_component(argv: tuple[str, ...]) -> bool:
@@ -262,4 +280,21 @@ def container_reference(ref: Ref, component: ir.Component, imported: frozenset[s
         return "output-parameter-file" if component.outputs.parameter(ref.name) is not None else None
     if (side, kind) == ("outputs", "artifacts") and attr in ("path", "uri"):
         return "output-artifact-path" if component.outputs.artifact(ref.name) is not None else None
+    return None
+
+
+def image_input(image: str, component: ir.Component) -> str | None:
+    """The input parameter whose value is a container's image (``set_container_image`` with a
+    pipeline parameter or a task output writes ``{{$.inputs.parameters['<input>']}}`` as the
+    whole image), or None for a constant image.
+
+    >>> image_input("python:3.11", None) is None
+    True
+    """
+    if not PLACEHOLDER.fullmatch(image):
+        return None
+    ref = classify(image)
+    if isinstance(ref, IORef) and (ref.side, ref.kind, ref.attr) == ("inputs", "parameters", "") \
+            and component.inputs.parameter(ref.name) is not None:
+        return ref.name
     return None

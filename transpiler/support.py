@@ -62,6 +62,15 @@ MSG_ROOT_SCHEME = (
     "gs:// roots to keys under the root's path in the artifact repository. Use one of those, or "
     "no pipeline root to keep the repository's own keys"
 )
+MSG_IMAGE = (
+    "The container image {image!r} is not an image reference Kubernetes can pull: it is empty, holds "
+    "white space, or holds text Argo's templating would read"
+)
+MSG_IMAGE_PLACEHOLDER = (
+    "The container image {image!r} must be one pipeline value (set_container_image(<parameter or "
+    "task output>)) or a constant: KFP's backend replaces the whole image with the value of the first "
+    "{{{{$.inputs.parameters[...]}}}} in it, so other text around it would be dropped"
+)
 MSG_PVC_ARGV = "A CreatePVC/DeletePVC component ({image}) cannot have a command or args"
 MSG_SELECTOR = "The node selector {value!r} must map label names to strings"
 MSG_JSON_FIELD = "The constant {what} is not a Kubernetes {kind}: {problem}"
@@ -254,8 +263,9 @@ class _Checker:
         if pvc_operation(executor):
             if executor.argv:
                 self.refuse(MSG_PVC_ARGV.format(image=executor.image), executor.pointer)
-            self.retry(task.retry)
+            self.retry(self.facts.retry(parent, task))
             return
+        self.image(component, executor)
         self.accelerator(executor.resources)
         for _, value in executor.env:
             self.literal(value, executor.pointer + "/env")
@@ -271,10 +281,20 @@ class _Checker:
                     at = f"{executor.pointer}/{key}/{index}"
                     for expanded in placeholders.expand((element,), is_present):
                         self.pieces(expanded, component, imported, at)
-        self.retry(task.retry)
+        self.retry(self.facts.retry(parent, task))
         self.resources(component, executor)
         if executor.kubernetes is not None:
             self.platform(executor.kubernetes)
+
+    def image(self, component: ir.Component, executor: ir.ContainerSpec) -> None:
+        at = executor.pointer + "/image"
+        if placeholders.image_input(executor.image, component) is not None:
+            return
+        if placeholders.PLACEHOLDER.search(executor.image):
+            self.refuse(MSG_IMAGE_PLACEHOLDER.format(image=executor.image), at)
+        elif not executor.image or any(ch.isspace() for ch in executor.image) or not wire.is_argo_inert(executor.image) \
+                or "{{" in executor.image:
+            self.refuse(MSG_IMAGE.format(image=executor.image), at)
 
     def pieces(self, pieces: list[placeholders.Piece], component: ir.Component, imported: frozenset[str], at: str) -> None:
         for piece in pieces:

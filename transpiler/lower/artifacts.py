@@ -1,5 +1,12 @@
 """Input artifacts as the tasks of one DAG template pass them.
 
+Every artifact argument is optional: KFP lets a component leave an output artifact unwritten
+(its launcher uploads nothing and records the artifact all the same, ``uploadOutputArtifacts``),
+and a consumer then gets the artifact's metadata and a path where nothing was downloaded
+(``objectstore.DownloadBlob`` of an empty prefix succeeds). Argo refuses to start a task whose
+required argument has no artifact, so the argument may be missing, and the launcher tells an
+input a task did not bind (its metadata is ``kfp2argo:none``) from one whose file is missing.
+
 A single artifact travels as an Argo artifact (``from`` a sibling task's output or the DAG's own
 input) beside its metadata companion parameter (``names.metadata_parameter``). A list of
 artifacts travels as its manifest parameter, and a container task that reads it downloads the
@@ -25,7 +32,6 @@ def argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding) -> tuple[
         return imported_argument(scope, binding)
     if _is_list(scope, source) or _receives_list(scope, task, binding):
         return _list_argument(scope, task, binding)
-    optional = None
     if isinstance(source, ir.ComponentInput):
         origin = argo_expr.input_artifact(names.parameter_name(source.name))
         metadata = scope.component_input(names.metadata_parameter(source.name)).tag
@@ -33,10 +39,9 @@ def argument(scope: Scope, task: ir.Task, binding: ir.ArtifactBinding) -> tuple[
         producer = scope.task_names[source.task]
         origin = argo_expr.task_output_artifact(producer, names.parameter_name(source.name))
         metadata = argo_expr.task_output_parameter(producer, names.metadata_parameter(source.name))
-        if task.run_after_failure:  # a failed producer has no artifacts: leave the input out
-            optional = True
-            metadata = scope.after_failure(source.task, names.metadata_parameter(source.name), io.EMPTY_METADATA).tag
-    artifact = m.Artifact(name=names.parameter_name(binding.name), from_=origin, optional=optional)
+        if task.run_after_failure:  # a failed producer has no outputs: the consumer's default metadata
+            metadata = scope.after_failure(source.task, names.metadata_parameter(source.name), wire.NONE).tag
+    artifact = m.Artifact(name=names.parameter_name(binding.name), from_=origin, optional=True)
     return artifact, m.Parameter(name=names.metadata_parameter(binding.name), value=metadata)
 
 

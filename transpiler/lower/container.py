@@ -48,7 +48,8 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
     patch = _merge_patches(_resources_patch(ctx, component, executor), platform.apply(ctx, template, executor, variant.absent))
     template.pod_spec_patch = platform.patch_text(patch)
     # Last: it hashes the template. A cache hit would write no collected artifact under this run's keys.
-    template.memoize = cache.memoize(ctx.options, template, variant.enable_cache and not variant.collected)
+    launcher_source = launcher.launcher_source() if python else None
+    template.memoize = cache.memoize(ctx.options, template, ctx.pipeline.name, component.name, variant, launcher_source)
     return template
 
 
@@ -80,7 +81,8 @@ def _inputs(component: ir.Component, python: bool) -> m.Inputs | None:
     artifacts = [io.input_artifact(a) for a in component.inputs.artifacts]
     if python:
         parameters += [
-            m.Parameter(name=names.metadata_parameter(a.name), default=io.EMPTY_METADATA) for a in component.inputs.artifacts
+            m.Parameter(name=names.metadata_parameter(a.name), default=wire.NONE if a.optional else io.EMPTY_METADATA)
+            for a in component.inputs.artifacts
         ]
     else:
         parameters += [m.Parameter(name=names.artifact_list_parameter(a.name)) for a in component.inputs.artifacts if a.is_list]
@@ -130,8 +132,9 @@ def _container(
         resolver = _Resolver(ctx, component, variant.present, variant.imported_names())
         command = resolver.argv(executor.command)
         args = resolver.argv(executor.args)
+    image_input = placeholders.image_input(executor.image, component)
     return m.Container(
-        image=executor.image,
+        image=argo_expr.input_parameter(names.parameter_name(image_input)) if image_input else executor.image,
         command=command or None,
         args=args or None,
         env=env or None,

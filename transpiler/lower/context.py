@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from transpiler import argo_expr, ir, names, placeholders
+from transpiler import argo_expr, expr, ir, names, placeholders, wire
 from transpiler.analysis import Analysis
 from transpiler.load import Source
 from transpiler.options import Options
@@ -23,7 +23,14 @@ _ARGO_VARIABLES = {
     "pipeline_task_uuid": argo_expr.pod_name,
     "pipeline_task_name": lambda: argo_expr.pod_input_parameter(names.TASK_NAME_PARAMETER),
 }
-assert set(_ARGO_VARIABLES) == set(placeholders.ARGO_BACKED)
+# The same placeholders as task arguments (a DAG task has no pod yet): Argo's global variables.
+_CONSTANT_VARIABLES = {
+    "pipeline_job_name": "workflow.name",
+    "pipeline_job_resource_name": "workflow.name",
+    "pipeline_job_uuid": "workflow.uid",
+    "pipeline_job_create_time_utc": "workflow.creationTimestamp.RFC3339",
+    "pipeline_job_schedule_time_utc": "workflow.creationTimestamp.RFC3339",
+}
 
 
 @dataclass
@@ -48,4 +55,30 @@ class Context:
             return given[ref.name].replace("$", "$$")
         if ref.name == "pipeline_root":
             return self.pipeline_root.replace("$", "$$")
+        if ref.name == "pipeline_job_schedule_time_utc":
+            return self.schedule_time()
         return _ARGO_VARIABLES[ref.name]()
+
+    def schedule_time(self) -> str:
+        """``{{$.pipeline_job_schedule_time_utc}}``: when a CronWorkflow started the run, the time
+        it was scheduled for; else the run's creation time, as KFP's driver falls back to for
+        runs nobody scheduled."""
+        if self.options.kind == "cron-workflow":
+            return argo_expr.workflow_scheduled_time()
+        return argo_expr.workflow_creation_timestamp()
+
+    def constant_placeholder(self, ref: placeholders.NamedRef, task: ir.Task, argo_task: str) -> tuple[str, str]:
+        """(argument text, expression of it) a task passes for a constant that is a job or task
+        placeholder KFP's driver resolves (``placeholders.IN_CONSTANTS``): the Argo variable of
+        the same meaning (a name, uid or time, all Argo-inert, so their wire text is the value),
+        the task's display name, or for the task's id a digest of the node the task runs as."""
+        if ref.name == "pipeline_task_name":
+            text = wire.wire_value(task.display_name, "STRING")
+            return text, expr.string(text)
+        if ref.name == "pipeline_task_uuid":
+            digest = expr.node_digest(argo_expr.node_name_var(), argo_task)
+            return argo_expr.expression(digest), digest
+        variable = _CONSTANT_VARIABLES[ref.name]
+        if ref.name == "pipeline_job_schedule_time_utc" and self.options.kind == "cron-workflow":
+            variable = "workflow.scheduledTime"
+        return argo_expr.variable(variable), variable

@@ -60,12 +60,12 @@ def dag_inputs(component: ir.Component, skip: str | None = None) -> m.Inputs | N
         if p.name != skip
     ]
     parameters += [
-        m.Parameter(name=names.metadata_parameter(a.name), default=wire.NONE if a.is_list else io.EMPTY_METADATA)
+        m.Parameter(name=names.metadata_parameter(a.name), default=wire.NONE if a.is_list or a.optional else io.EMPTY_METADATA)
         for a in component.inputs.artifacts
         if a.name != skip
     ]
     artifacts = [
-        m.Artifact(name=names.parameter_name(a.name), optional=True if a.optional else None)
+        m.Artifact(name=names.parameter_name(a.name), optional=True)  # may be unwritten (lower.artifacts)
         for a in component.inputs.artifacts
         if a.name != skip and not a.is_list
     ]
@@ -133,7 +133,7 @@ def _output_artifact(scope: Scope, out: ir.DagOutput) -> m.Artifact:
         return m.Artifact(
             name=name,
             from_=argo_expr.task_output_artifact(task, names.parameter_name(source.name)),
-            optional=True if _may_skip(scope, source.task) else None,
+            optional=True,  # skipped, or left unwritten (lower.artifacts)
         )
     picks = [
         (_status(scope, s.task), argo_expr.task_output_artifact_var(scope.task_names[s.task], names.parameter_name(s.name)))

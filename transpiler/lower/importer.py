@@ -52,7 +52,8 @@ def imported_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Arti
     uri_expr = uri_value.expr if uri_value else None
     metadata = _companion(spec, uri_scheme, uri, uri_expr, inputs)
     location = _location(uri_scheme, uri, uri_expr)
-    artifact = m.Artifact(name=names.parameter_name(binding.name), archive=m.ArchiveStrategy(none=m.NoneStrategy()), **location)
+    artifact = m.Artifact(name=names.parameter_name(binding.name), archive=m.ArchiveStrategy(none=m.NoneStrategy()),
+                          optional=True, **location)
     return artifact, m.Parameter(name=names.metadata_parameter(binding.name), value=metadata)
 
 

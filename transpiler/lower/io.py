@@ -52,11 +52,12 @@ def output_artifact(artifact: ir.ArtifactDef, location: dict[str, Any] | None = 
 
 
 def input_artifact(artifact: ir.ArtifactDef) -> m.Artifact:
-    """An input artifact; a list (``dsl.Collected``) is optional: a loop may have made none."""
+    """An input artifact, optional: its producer may have left it unwritten, a loop may have
+    made no element of a list (``lower.artifacts``)."""
     return m.Artifact(
         name=names.parameter_name(artifact.name),
         path=input_artifact_path(artifact.name),
-        optional=True if artifact.optional or artifact.is_list else None,
+        optional=True,
     )
 
 

@@ -62,7 +62,6 @@ def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:
                     "schemaTitle": a.schema_title,
                     "schemaVersion": a.schema_version,
                     "metadataEnv": names.metadata_env(a.name),
-                    **({"optional": True} if a.optional else {}),
                     **({"list": True} if a.is_list else {}),
                 }
                 for a in component.inputs.artifacts

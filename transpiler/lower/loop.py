@@ -89,7 +89,7 @@ def _arguments(ctx: Context, component: ir.Component, item: str) -> m.Arguments 
         else m.Artifact(
             name=names.parameter_name(a.name),
             from_=argo_expr.input_artifact(names.parameter_name(a.name)),
-            optional=True if a.optional else None,
+            optional=True,
         )
         for a in component.inputs.artifacts
         if not a.is_list

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from transpiler import argo_expr, cel, expr, ir, names, wire
+from transpiler import argo_expr, cel, expr, ir, names, placeholders, wire
 from transpiler.analysis import parameter_default
 from transpiler.lower.context import Context
 
@@ -71,6 +71,9 @@ def parameter_value(scope: Scope, task: ir.Task, target: ir.Component, binding: 
     """The value a task passes for one of its input parameters."""
     source = binding.source
     if isinstance(source, ir.Constant):
+        ref = placeholders.constant_placeholder(source.value)
+        if ref is not None:
+            return Value(*scope.ctx.constant_placeholder(ref, task, scope.task_names[task.name]))
         text = wire.wire_value(source.value, target.inputs.parameter_type(binding.name))
         return Value(text, expr.string(text))
     if isinstance(source, ir.TaskOutput):

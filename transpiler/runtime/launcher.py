@@ -172,9 +172,9 @@ def read_inputs(spec):
         if a.get("list"):
             artifacts[name] = {"artifacts": read_list(name, a)}
             continue
-        if a.get("optional") and not os.path.lexists(a["path"]):
-            continue
         raw = os.environ.get(a.get("metadataEnv") or "", "")
+        if raw == NONE:  # an optional input the task does not bind (a bound one may lack its file)
+            continue
         try:
             meta = decode(raw) if raw else None
             meta = parse_text(meta, "STRUCT") if meta else {}

@@ -46,6 +46,7 @@ type kubelet struct {
 type podRecord struct {
 	Name     string `json:"name"`
 	NodeID   string `json:"nodeID"`
+	Image    string `json:"image,omitempty"` // the main container's image, as Argo wrote it
 	Phase    string `json:"phase"`
 	ExitCode *int   `json:"exitCode,omitempty"`
 	Message  string `json:"message,omitempty"`
@@ -133,6 +134,11 @@ type podOutcome struct {
 
 func (k *kubelet) runPod(ctx context.Context, pod *corev1.Pod) podRecord {
 	record := podRecord{Name: pod.Name, NodeID: pod.Annotations[common.AnnotationKeyNodeID]}
+	for _, container := range pod.Spec.Containers {
+		if container.Name == common.MainContainerName {
+			record.Image = container.Image
+		}
+	}
 	scratch := filepath.Join(k.workDir, "pods", pod.Name)
 	startedAt := metav1.Now()
 	outcome := k.execute(ctx, pod, scratch, &record)
