@@ -72,8 +72,7 @@ def test_https_uri_is_an_http_artifact_and_keeps_the_local_path(manifest):
     task = root_tasks(manifest)["describe-2"]
     assert only_artifact(task)["http"] == {"url": "https://example.com/data/page.html"}
     assert parameter(task, "kfp2argo-meta-data") == "{}"  # KFP's SDK maps no local path to an http URI
-    mounts = {m["mountPath"] for m in templates(manifest)[task["template"]]["container"]["volumeMounts"]}
-    assert mounts == {"/kfp2argo/outputs"}
+    assert "volumeMounts" not in templates(manifest)[task["template"]]["container"]  # only the outputs (templateDefaults)
 
 
 def test_s3_uri_from_a_parameter_is_split_at_run_time(manifest):

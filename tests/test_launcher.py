@@ -30,7 +30,7 @@ from transpiler import wire
 from transpiler.analysis import Analysis
 from transpiler.load import load
 from transpiler.lower.context import Context
-from transpiler.lower.launcher import invocation
+from transpiler.lower.launcher import BOOT, invocation
 from transpiler.parse import parse
 from transpiler.plan import Plan
 
@@ -49,6 +49,8 @@ from kfp.dsl import (  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = (ROOT / "transpiler" / "runtime" / "launcher.py").read_text(encoding="utf-8")
+# How a pod runs it: the source in KFP2ARGO_LAUNCHER (spec.templateDefaults), started by BOOT.
+RUN_LAUNCHER = [sys.executable, "-c", BOOT]
 IMAGE = "python:3.11"
 HARD = ("He said \"hi\" & 'bye'\nline2\r\n$(rm -rf /) `id` \\back\\slash\\ \t é 日本 😀 "
         "{{workflow.name}} {{=1+1}} {{$.inputs.parameters['s']}} {{$}} a{{b kfp2argo:none\n")
@@ -231,7 +233,7 @@ def base_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KFP2ARGO_")}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
-               PYTHONDONTWRITEBYTECODE="1", KFP2ARGO_PIPELINE_JOB_NAME="my-run-x1")
+               PYTHONDONTWRITEBYTECODE="1", KFP2ARGO_PIPELINE_JOB_NAME="my-run-x1", KFP2ARGO_LAUNCHER=LAUNCHER)
     return env
 
 
@@ -256,7 +258,7 @@ def launch(tmp_path, component, inputs=None, metadata=None, env=None, keep_pip=F
     full_env.update(env or {})
     encoded = [wire.encode_launcher_arg(a) for a in argv]
     proc = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, json.dumps(spec, separators=(",", ":")), "--"]
+        RUN_LAUNCHER + [json.dumps(spec, separators=(",", ":")), "--"]
         + encoded, env=full_env, capture_output=True, timeout=300)
     return Run(proc, spec, encoded)
 
@@ -288,7 +290,7 @@ def assert_launcher_error(run: Run, *fragments):
 # ---- the launcher source itself ----
 
 def test_source_is_embeddable():
-    assert "{{" not in LAUNCHER
+    assert "{{" not in LAUNCHER and "$(" not in LAUNCHER and "$$" not in LAUNCHER  # Argo's and Kubernetes' expansions
     assert "__file__" not in LAUNCHER
     assert LAUNCHER.isascii()
     ast.parse(LAUNCHER, feature_version=(3, 7))
@@ -556,7 +558,7 @@ def test_output_path_text_not_of_its_type_fails_with_exit_2(tmp_path):
 @pytest.mark.parametrize("args", [["{not json", "--", "true"], ["{}", "--", "true"],
                                   ["{}", "true"], ["base64:!!", "--", "true"]])
 def test_bad_invocation_fails_with_exit_2(args):
-    proc = subprocess.run([sys.executable, "-c", LAUNCHER] + args, capture_output=True,
+    proc = subprocess.run(RUN_LAUNCHER + args, capture_output=True,
                           env=base_env())
     assert proc.returncode == 2
     assert proc.stderr.decode().startswith("kfp2argo-launcher: ")
@@ -603,7 +605,7 @@ def test_spec_may_travel_as_base64(tmp_path):
     spec = build_spec(tmp_path / "ir.yaml", tmp_path / "kfp2argo")
     env = dict(base_env(), **{spec["inputs"]["parameters"]["s"]["env"]: "ok"})
     spec_arg = "base64:" + base64.b64encode(json.dumps(spec).encode()).decode()
-    proc = subprocess.run([sys.executable, "-c", LAUNCHER, spec_arg, "--"]
+    proc = subprocess.run(RUN_LAUNCHER + [spec_arg, "--"]
                           + [wire.encode_launcher_arg(a) for a in drop_pip_stage(argv)],
                           env=env, capture_output=True)
     assert proc.returncode == 0, proc.stderr.decode()
@@ -670,3 +672,16 @@ def test_final_status_reaches_the_exit_task_of_the_generated_template(tmp_path, 
     assert (tmp_path / "kfp2argo" / "outputs" / "parameter.Output").read_text() == state
     expected = "exit-handler-1: %s %s %s" % (state, error.get("code"), error.get("message"))
     assert expected in proc.stdout.decode()
+
+
+def test_every_golden_holds_the_launcher_once_or_not_at_all():
+    """The launcher is stored once per manifest (spec.templateDefaults), never per template."""
+    import yaml
+
+    for path in sorted((ROOT / "golden").glob("*/workflow.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert text.count(LAUNCHER.splitlines()[0]) <= 1, path
+        document = yaml.safe_load(text)
+        python = [t for t in document["spec"]["templates"] if (t.get("container") or {}).get("command", [None])[-1] == BOOT]
+        env = (document["spec"].get("templateDefaults") or {}).get("container", {}).get("env", [])
+        assert ([e["value"] for e in env] == [LAUNCHER]) == bool(python), path

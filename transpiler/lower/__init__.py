@@ -17,7 +17,7 @@ from hera.workflows import models as m
 from transpiler import ir, names
 from transpiler.analysis import Analysis, parameter_default
 from transpiler.load import Source
-from transpiler.lower import kinds
+from transpiler.lower import io, kinds, launcher
 from transpiler.lower.container import lower_container
 from transpiler.lower.context import Context
 from transpiler.lower.dag import lower_dag
@@ -56,9 +56,23 @@ def lower(source: Source, pipeline: ir.Pipeline, facts: Analysis, plan: Plan, op
             "arguments": _arguments(pipeline, arguments),
             "serviceAccountName": options.service_account,
             "templates": templates,
+            **_shared(templates),
         }
     )
     return kinds.manifest(pipeline, options, spec)
+
+
+def _shared(templates: list[m.Template]) -> dict[str, Any]:
+    """What every container template needs, once for the workflow: the outputs ``emptyDir``
+    (a workflow volume is a new volume in each pod that mounts it) and its mount, and the
+    launcher when a Python component runs it (``lower.launcher``). ``templateDefaults`` is merged
+    into container templates only (Argo drops the defaults of other template types)."""
+    containers = [t.container for t in templates if t.container is not None]
+    if not containers:
+        return {}
+    env = [launcher.launcher_defaults()] if any(c.command and c.command[-1] == launcher.BOOT for c in containers) else None
+    defaults = m.Template(container=m.Container(env=env, volume_mounts=[io.outputs_mount()]))
+    return {"volumes": [io.outputs_volume()], "templateDefaults": defaults}
 
 
 def _arguments(pipeline: ir.Pipeline, values: dict[str, str]) -> m.Arguments | None:

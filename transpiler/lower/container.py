@@ -40,7 +40,6 @@ def lower_container(ctx: Context, component: ir.Component, variant: Variant, nam
         outputs=_outputs(ctx, component, variant.collected),
         metadata=_metadata(variant, _accelerator_annotation(executor)),
         container=_container(ctx, component, executor, variant, python),
-        volumes=[io.outputs_volume()] if _needs_outputs_volume(component, python) else None,
         retry_strategy=_retry_strategy(variant.retry),
     )
     if python and variant.imported:
@@ -111,10 +110,6 @@ def _output_location(ctx: Context, artifact: str, gathered: frozenset[str]) -> d
     return pipeline_root.output_location(ctx, names.parameter_name(artifact))
 
 
-def _needs_outputs_volume(component: ir.Component, python: bool) -> bool:
-    return python or bool(component.outputs.parameters or component.outputs.artifacts)
-
-
 def _metadata(variant: Variant, annotations: dict[str, str]) -> m.Metadata | None:
     if variant.enable_cache:
         annotations = {**annotations, names.ENABLE_CACHE_ANNOTATION: "true"}
@@ -139,7 +134,6 @@ def _container(
         args=args or None,
         env=env or None,
         resources=_resources(executor.resources),
-        volume_mounts=[io.outputs_mount()] if _needs_outputs_volume(component, python) else None,
     )
 
 

@@ -18,13 +18,27 @@ from transpiler.lower import io
 from transpiler.lower.context import Context
 
 
+# What a Python component's container runs: the launcher, which the manifest holds once, in the
+# environment variable ``names.LAUNCHER_ENV`` that ``spec.templateDefaults`` gives every
+# container (``launcher_defaults``).
+BOOT = f'import os; exec(compile(os.environ["{names.LAUNCHER_ENV}"], "kfp2argo-launcher", "exec"))'
+
+
 @lru_cache(maxsize=1)
 def launcher_source() -> str:
-    """The launcher script, verbatim; it must never contain ``{{`` (Argo would read it)."""
+    """The launcher script, verbatim. It must never contain ``{{`` (Argo would read it), ``$(``
+    or ``$$`` (Kubernetes expands those in an environment variable's value)."""
     source = runtime.source("launcher.py")
-    if "{{" in source:
-        raise RuntimeError("transpiler/runtime/launcher.py must not contain '{{'")
+    if "{{" in source or "$(" in source or "$$" in source:
+        raise RuntimeError("transpiler/runtime/launcher.py must not contain '{{', '$(' or '$$'")
     return source
+
+
+def launcher_defaults() -> m.EnvVar:
+    """The environment variable that carries the launcher to every container of the workflow
+    (``spec.templateDefaults.container.env``): one copy in the manifest and in the stored
+    Workflow, however many Python components there are."""
+    return m.EnvVar(name=names.LAUNCHER_ENV, value=launcher_source())
 
 
 def invocation(
@@ -47,7 +61,7 @@ def invocation(
             env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref)))
     spec = _spec(component, placeholder_env)
     args = [spec, "--"] + [wire.encode_launcher_arg(e) for e in executor.argv]
-    return ["python3", "-c", launcher_source()], args, env
+    return ["python3", "-c", BOOT], args, env
 
 
 def _spec(component: ir.Component, placeholder_env: dict[str, str]) -> str:

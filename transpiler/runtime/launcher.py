@@ -1,6 +1,8 @@
 """kfp2argo launcher: runs a KFP Python component inside an Argo pod, with no KFP backend.
 
-Embedded verbatim in generated manifests as `python3 -c <this source> <spec> -- <argv...>`.
+A manifest carries it once, verbatim, in the environment variable KFP2ARGO_LAUNCHER (set for every
+container by spec.templateDefaults); a Python component's container runs it with
+`python3 -c 'import os; exec(...KFP2ARGO_LAUNCHER...)' <spec> -- <argv...>`.
 It reads the component's inputs from environment variables (wire-encoded by the transpiler or
 by the producing launcher), builds the executor input that KFP's own launcher would build,
 resolves the KFP placeholders in the component's command, runs it, and copies its outputs to
@@ -375,6 +377,7 @@ def decode_arg(arg):
 
 
 def main(args):
+    os.environ.pop("KFP2ARGO_LAUNCHER", None)  # the component's own processes do not need it
     if len(args) < 3 or args[1] != "--":
         raise LauncherError("usage: launcher SPEC -- COMMAND...")
     try:
