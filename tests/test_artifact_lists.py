@@ -460,3 +460,13 @@ def test_one_artifact_where_a_list_is_expected_is_a_located_error(tmp_path):
         spec["root"]["dag"]["tasks"]["read-parts"]["dependentTasks"] = ["make-part"]
     found = diagnostics(through_sub_pipeline, tmp_path, edit)
     assert ("/root/dag/tasks/read-parts/inputs/artifacts/parts", "This input is a list of artifacts but receives one artifact") in found
+
+
+@pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd", "0//artifact", "0/./artifact", "0/../../x", ""])
+def test_launcher_refuses_list_paths_outside_the_download(tmp_path, path):
+    """Element paths come from run-time data (the list manifest): each must be plain segments
+    below the downloaded folder."""
+    listed = {"prefix": PREFIX, "items": [{"path": path, "metadata": {}}]}
+    run = launch(tmp_path, read_parts, metadata={"parts": wire.wire_value(listed, "STRUCT")}, spec_edit=list_input({}))
+    assert run.proc.returncode == 2
+    assert "list of artifacts 'parts': unsafe path" in run.stderr

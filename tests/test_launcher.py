@@ -685,3 +685,29 @@ def test_every_golden_holds_the_launcher_once_or_not_at_all():
         python = [t for t in document["spec"]["templates"] if (t.get("container") or {}).get("command", [None])[-1] == BOOT]
         env = (document["spec"].get("templateDefaults") or {}).get("container", {}).get("env", [])
         assert ([e["value"] for e in env] == [LAUNCHER]) == bool(python), path
+
+
+@pytest.mark.parametrize("key", ["../../tmp/kfp2argo-planted.py", "dir/../../../tmp/kfp2argo-planted.py",
+                                 "./x", "a//b", "k/\0/x"])
+def test_imported_uris_that_leave_the_local_folder_are_refused(tmp_path, gcs_bucket, key):
+    """An importer URI is run-time data (a pipeline parameter): the launcher links KFP's local
+    path for it only inside /gcs, /s3 or /minio, and never follows a path out of there."""
+    planted = Path("/tmp/kfp2argo-planted.py")
+    planted.unlink(missing_ok=True)
+    uri = "gs://%s/%s" % (gcs_bucket, key)
+    run = launch(tmp_path, read_dataset, metadata={"ds": wire.wire_value({"kfp2argo:uri": uri}, "STRUCT")},
+                 spec_edit=place_input("ds", "payload"))
+    assert run.proc.returncode == 2, run.stderr
+    assert "imported artifact 'ds': cannot link" in run.stderr
+    assert not planted.exists() and not planted.is_symlink()
+
+
+def test_an_import_cannot_follow_an_earlier_link_out_of_the_local_folder(tmp_path, gcs_bucket):
+    """A link made for one input (to its download) is not a way out for another input's path."""
+    first = "gs://%s/k" % gcs_bucket
+    second = "gs://%s/k/inside-the-download" % gcs_bucket
+    os.makedirs("/gcs/%s" % gcs_bucket, exist_ok=True)
+    os.symlink(str(tmp_path), "/gcs/%s/k" % gcs_bucket)  # as the first input's link would be
+    run = launch(tmp_path, read_dataset, metadata={"ds": wire.wire_value({"kfp2argo:uri": second}, "STRUCT")},
+                 spec_edit=place_input("ds", "payload"))
+    assert run.proc.returncode == 2 and "leads outside" in run.stderr, (first, run.stderr)

@@ -184,7 +184,7 @@ def read_inputs(spec):
             raise LauncherError("metadata of input artifact %r: %s" % (name, e))
         uri = meta.pop(URI_KEY, None)
         if isinstance(uri, str) and local_path(uri) != uri:
-            link_import(name, a["path"], local_path(uri))
+            link_import(name, a["path"], uri)
         else:
             uri = a["path"]
         artifacts[name] = {"artifacts": [artifact(name, a, meta, uri)]}
@@ -207,8 +207,21 @@ def read_list(name, a):
             raise LauncherError("list of artifacts %r: malformed element %r" % (name, item))
         meta = dict(item.get("metadata") or {})
         meta.pop(URI_KEY, None)
-        found.append(artifact(name, a, meta, os.path.join(a["path"], *item["path"].split("/"))))
+        try:
+            path = confined(a["path"], item["path"])
+        except ValueError as e:
+            raise LauncherError("list of artifacts %r: %s" % (name, e))
+        found.append(artifact(name, a, meta, path))
     return found
+
+
+def confined(root, relative):
+    """``root`` joined with a relative path that comes from run-time data, refused unless every
+    segment is a plain name: no empty, '.' or '..' segment, no NUL, nothing outside ``root``."""
+    segments = relative.split("/")
+    if not relative or any(seg in ("", ".", "..") or "\0" in seg for seg in segments):
+        raise ValueError("unsafe path %r" % relative[:200])
+    return os.path.join(root, *segments)
 
 
 def local_path(uri):
@@ -220,15 +233,20 @@ def local_path(uri):
     return uri
 
 
-def link_import(name, download, link):
-    """Makes the file Argo downloaded for an imported artifact readable at KFP's local path."""
-    link = link.rstrip("/")
+def link_import(name, download, uri):
+    """Makes the file Argo downloaded for an imported artifact readable at KFP's local path for
+    its URI, which must name an object (bucket and key of plain segments) inside that folder."""
+    folder = next(f for p, f in LOCAL_PREFIXES if uri.startswith(p))
     try:
+        link = confined(folder.rstrip("/"), uri.split("://", 1)[1].rstrip("/"))
         os.makedirs(os.path.dirname(link), exist_ok=True)
+        real = os.path.realpath(os.path.dirname(link))
+        if not (real + "/").startswith(os.path.realpath(folder.rstrip("/")) + "/"):
+            raise ValueError("%s leads outside %s" % (link, folder))
         if not os.path.lexists(link):  # two inputs may import the same object
             os.symlink(download, link)
-    except OSError as e:
-        raise LauncherError("imported artifact %r: cannot link %s: %s" % (name, link, e))
+    except (OSError, ValueError) as e:
+        raise LauncherError("imported artifact %r: cannot link %r: %s" % (name, uri[:200], e))
 
 
 def artifact(name, a, metadata, uri=None):
