@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -27,8 +28,8 @@ WORKFLOW_SPEC = "io.argoproj.workflow.v1alpha1.WorkflowSpec"
 
 
 @lru_cache(maxsize=None)
-def _validator(kind: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA.read_text())
+def _validator(kind: str, path: Path = SCHEMA) -> jsonschema.protocols.Validator:
+    schema = json.loads(path.read_text())
     schema["definitions"][INT_OR_STRING] = {"type": ["integer", "string"]}
     defaults_container = dict(schema["definitions"][CONTAINER], required=[])
     schema["definitions"]["kfp2argo.TemplateDefaultsContainer"] = defaults_container
@@ -43,9 +44,10 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def argo_schema_errors(document: dict[str, Any]) -> list[str]:
-    """Problems of one manifest document, as '<path>: <message>' lines."""
-    if not SCHEMA.is_file():
-        pytest.skip("../shared/argo is absent")
-    errors = _validator(document["kind"]).iter_errors(document)
+def argo_schema_errors(document: dict[str, Any], schema: Path = SCHEMA) -> list[str]:
+    """Problems of one manifest document, as '<path>: <message>' lines (against ``schema``, by
+    default Argo 4's in ../shared/argo)."""
+    if not schema.is_file():
+        pytest.skip(f"{schema} is absent")
+    errors = _validator(document["kind"], schema).iter_errors(document)
     return sorted(f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors)

@@ -19,6 +19,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite golden/<case>/workflow.yaml and tests/corpus_expected.txt from the current code (review the diff!).",
     )
+    parser.addoption(
+        "--cluster",
+        action="store_true",
+        default=False,
+        help="Run tests/test_cluster.py on a real single-node Kubernetes with Argo, building tools/cluster first "
+        "(without it they are skipped).",
+    )
 
 
 @pytest.fixture
@@ -30,3 +37,12 @@ def require_corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus is absent (it exists in CI and development checkouts)")
     return CORPUS
+
+
+def golden_options(case: str) -> object | None:
+    """The options a golden case is compiled with: golden/<case>/kfp2argo.yaml, a config file
+    as a user commits it, or the defaults (``None``) where the case has none."""
+    from transpiler import config
+
+    settings = GOLDEN / case / config.CONFIG_FILE
+    return config.to_options(config.read(settings).values) if settings.exists() else None

@@ -204,3 +204,48 @@ def test_pre_commit_hooks_run_the_installed_command(tmp_path):
         assert command in scripts and hook["language"] == "python" and hook["pass_filenames"] is False
         result = runner.invoke(app, [*args, str(source), "-o", str(out)])
         assert result.exit_code == 0, (hook["id"], result.output)
+
+
+def test_outputs_get_the_umask_mode_not_a_private_one(tmp_path):
+    source = _tree(tmp_path)
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        assert run(str(source), "-o", str(out)).exit_code == 0
+        assert run(str(GOLDEN / "hello_container" / "pipeline.yaml"), "-o", str(tmp_path / "one.yaml")).exit_code == 0
+    finally:
+        os.umask(old)
+    assert (out / "hello.yaml").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "one.yaml").stat().st_mode & 0o777 == 0o644
+
+
+def test_two_pipelines_that_would_share_a_name_fail_the_second(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    data = yaml.safe_load((GOLDEN / "hello_container" / "pipeline.yaml").read_text())
+    (source / "a.yaml").write_text(yaml.safe_dump(data))
+    data["pipelineInfo"]["name"] = data["pipelineInfo"]["name"].upper()  # sanitized to the same metadata.name
+    (source / "b.yaml").write_text(yaml.safe_dump(data))
+    result = run(str(source), "-o", str(tmp_path / "out"), "--kind", "workflow-template")
+    assert result.exit_code == 1
+    assert "b.yaml" in result.stderr and "has the same name as the one from" in result.stderr
+    assert (tmp_path / "out" / "a.yaml").exists() and not (tmp_path / "out" / "b.yaml").exists()
+    assert run(str(source), "-o", str(tmp_path / "wf")).exit_code == 0  # Workflows: generateName, no clash
+
+
+def test_an_internal_error_fails_one_input_and_not_the_batch(tmp_path, monkeypatch):
+    from transpiler import compiler
+
+    source = _tree(tmp_path)
+    real = compiler.compile_document
+
+    def flaky(data, options, file):
+        if file.endswith("hello.yaml"):
+            raise RuntimeError("boom")
+        return real(data, options, file)
+
+    monkeypatch.setattr(compiler, "compile_document", flaky)
+    result = run(str(source), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "internal error RuntimeError: boom" in result.stderr
+    assert (tmp_path / "out" / "team" / "types.yaml").exists()
+    assert "Traceback" not in result.output

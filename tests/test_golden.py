@@ -1,5 +1,6 @@
 """Golden files: golden/<case>/pipeline.yaml (IR compiled by kfp from tests/fixtures/<case>.py)
-must transpile to exactly golden/<case>/workflow.yaml.
+must transpile to exactly golden/<case>/workflow.yaml, with the options of golden/<case>/kfp2argo.yaml
+where the case has one (a config file as a user commits it).
 
 Regenerate with ``pytest tests/test_golden.py --update-golden`` and review the diff.
 """
@@ -13,7 +14,7 @@ import yaml
 from hera.workflows import models as m
 
 from argo_schema import argo_schema_errors
-from conftest import GOLDEN
+from conftest import GOLDEN, golden_options
 from transpiler import transpile
 
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "pipeline.yaml").is_file())
@@ -28,7 +29,7 @@ def test_every_fixture_has_a_golden_case():
 def test_golden(case: str, update_golden: bool) -> None:
     source = GOLDEN / case / "pipeline.yaml"
     expected_path = GOLDEN / case / "workflow.yaml"
-    actual = transpile(source.read_bytes(), file=f"golden/{case}/pipeline.yaml")
+    actual = transpile(source.read_bytes(), golden_options(case), file=f"golden/{case}/pipeline.yaml")
     if update_golden:
         expected_path.write_text(actual, encoding="utf-8")
     expected = expected_path.read_text(encoding="utf-8") if expected_path.exists() else ""

@@ -1,5 +1,5 @@
 """dsl.importer: no pod of its own; each consumer gets the artifact's location (gcs, s3, key-only
-s3 for minio://, http) as its argument, its metadata and original URI in the metadata
+s3 for minio://; http(s) is not downloaded, as on KFP) as its argument, its metadata and original URI in the metadata
 companion; run-time URIs are split by expressions that Argo evaluates (tools/argo-harness argo-eval).
 The launcher side (KFP's executor sees the URI, ``.path`` reads the download) is in
 test_launcher.py.
@@ -47,7 +47,7 @@ def render(texts: list[str], scope: dict[str, str]) -> list[str]:
 
 def test_importers_are_not_argo_tasks(manifest):
     tasks = root_tasks(manifest)
-    assert set(tasks) == {"describe", "describe-2", "copy-model", "inner-describe"}
+    assert set(tasks) == {"describe", "locate", "copy-model", "inner-describe"}
     assert all("depends" not in t for t in tasks.values())  # the importers waited for nothing
 
 
@@ -68,10 +68,10 @@ def test_constant_gs_uri_with_metadata_placeholder(manifest):
     assert {"name": "kfp2argo-gcs", "mountPath": "/gcs"} in describe["container"]["volumeMounts"]
 
 
-def test_https_uri_is_an_http_artifact_and_keeps_the_local_path(manifest):
-    task = root_tasks(manifest)["describe-2"]
-    assert only_artifact(task)["http"] == {"url": "https://example.com/data/page.html"}
-    assert parameter(task, "kfp2argo-meta-data") == "{}"  # KFP's SDK maps no local path to an http URI
+def test_https_uri_is_not_downloaded_as_on_kfp(manifest):
+    task = root_tasks(manifest)["locate"]
+    assert "artifacts" not in task["arguments"]  # KFP's launcher downloads gs://, s3:// and minio:// only
+    assert json.loads(parameter(task, "kfp2argo-meta-data")) == {"kfp2argo:uri": "https://example.com/data/page.html"}
     assert "volumeMounts" not in templates(manifest)[task["template"]]["container"]  # only the outputs (templateDefaults)
 
 
@@ -163,3 +163,14 @@ def test_an_importer_artifact_as_a_pipeline_output_is_a_located_error():
     with pytest.raises(UnsupportedFeature) as caught:
         transpile(text, file="p.yaml")
     assert [d.pointer for d in caught.value.diagnostics] == ["/root/dag/outputs/artifacts/out"]
+
+
+def test_a_container_reading_the_path_of_an_http_import_is_refused():
+    data = yaml.safe_load((GOLDEN / "importer" / "pipeline.yaml").read_text(encoding="utf-8"))
+    tasks = data["root"]["dag"]["tasks"]
+    tasks["copy-model"]["inputs"]["artifacts"]["model"]["taskOutputArtifact"]["producerTask"] = "importer-3"
+    with pytest.raises(UnsupportedFeature) as err:
+        transpile(yaml.safe_dump(data), file="p.yaml")
+    [diagnostic] = err.value.diagnostics
+    assert diagnostic.pointer == "/root/dag/tasks/copy-model/inputs/artifacts/model"
+    assert "leaves this placeholder unresolved" in diagnostic.message

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from snippets import assert_lowers, assert_refused
 from transpiler import Options
 
@@ -61,3 +63,30 @@ def test_an_image_with_text_around_a_parameter_is_refused() -> None:
 def test_images_argo_would_rewrite_or_kubernetes_cannot_pull_are_refused() -> None:
     for image in ("{{workflow.name}}", "python 3", "", "{{=sprig.env('X')}}"):
         assert_refused({f"{EXEC}/image": image}, f"{EXEC}/image", "is not an image reference")
+
+
+# --- artifact metadata in a container component's command ----------------------------------------
+
+def test_an_output_artifacts_metadata_in_a_container_command_is_empty_json() -> None:
+    # Before the component runs its output artifact has no metadata: kfp.local gives "{}".
+    assert_lowers({"/components/comp-c/outputDefinitions/artifacts/model/artifactType":
+                   {"schemaTitle": "system.Model", "schemaVersion": "0.0.1"},
+                   "/deploymentSpec/executors/exec-c/container/args": ["--meta", "{{$.outputs.artifacts['model'].metadata}}"]},
+                  "/spec/templates/1/container/args", ["--meta", "{}"])
+
+
+@pytest.mark.parametrize("text", ["{{$.inputs.artifacts['data'].metadata}}", "{{$.inputs.artifacts['data'].metadata['k']}}"])
+def test_an_input_artifacts_metadata_in_a_container_command_is_refused_with_a_way_out(text: str) -> None:
+    assert_refused({"/components/comp-c/inputDefinitions/artifacts/data":
+                    {"artifactType": {"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"}, "isOptional": True},
+                    "/deploymentSpec/executors/exec-c/container/args": [text]},
+                   "/deploymentSpec/executors/exec-c/container/args/0", "Read the metadata in a Python component")
+
+
+def test_task_config_is_refused_rather_than_half_applied() -> None:
+    # KFP applies a passthrough field to the pod only with apply_to_task, and hands the component
+    # the configuration as JSON (backend/src/v2/driver); kfp2argo does neither yet.
+    assert_refused({"/components/comp-c/taskConfigPassthroughs": [{"field": "RESOURCES"}]},
+                   "/components/comp-c/taskConfigPassthroughs", "dsl.TaskConfig is not supported yet")
+    assert_refused({"/components/comp-c/inputDefinitions/parameters/cfg": {"parameterType": "TASK_CONFIG", "isOptional": True}},
+                   "/components/comp-c/inputDefinitions/parameters/cfg", "dsl.TaskConfig is not supported yet")

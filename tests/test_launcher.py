@@ -97,6 +97,11 @@ def read_dataset(ds: Input[Dataset]) -> str:
 
 
 @dsl.component(base_image=IMAGE)
+def locate_dataset(ds: Input[Dataset]) -> str:
+    return ds.uri + " " + ds.path
+
+
+@dsl.component(base_image=IMAGE)
 def maybe_dataset(ds: Optional[Input[Dataset]] = None) -> str:
     if ds is None:
         return "no dataset"
@@ -452,6 +457,14 @@ def test_imported_artifact_keeps_its_uri_and_path_reads_the_download(tmp_path, g
     assert json.loads(run.value("Output")) == {
         "content": "to be", "metadata": {"source": "gcs"}, "uri": uri,
         "path": "/gcs/%s/dir/shakespeare1.txt" % gcs_bucket}
+
+
+def test_an_http_import_is_its_url_as_kfps_sdk_gives_it(tmp_path):
+    url = "https://example.com/data/page.html"
+    run = launch(tmp_path, locate_dataset, metadata={"ds": wire.wire_value({"kfp2argo:uri": url}, "STRUCT")},
+                 spec_edit=place_input("ds", None))  # not downloaded, as KFP's launcher does not
+    assert_ok(run)
+    assert run.value("Output") == url + " " + url
 
 
 def test_imported_artifact_in_placeholders(tmp_path, gcs_bucket):

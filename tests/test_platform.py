@@ -160,7 +160,8 @@ def test_delete_pvc_runs_after_every_task_that_mounts_the_claim(volumes):
     require_harness()
     delete = template(volumes, "comp-deletepvc")
     assert delete["resource"]["action"] == "delete"
-    assert delete["resource"]["flags"] == ["--ignore-not-found=false"]  # KFP fails on a missing claim
+    # KFP fails on a missing claim, and does not wait for the claim's finalizer (pods that mounted it).
+    assert delete["resource"]["flags"] == ["--ignore-not-found=false", "--wait=false"]
     assert "outputs" not in delete  # a delete with outputs fails at run time
     rendered = yaml.safe_load(render(delete["resource"]["manifest"], {"inputs.parameters.pvc_name": "run-x1-work"}))
     assert rendered == {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "run-x1-work"}}
@@ -374,11 +375,11 @@ def test_a_reference_to_an_input_the_dag_does_not_have_is_a_located_error():
     assert "'nope'" in problem.message and "'root'" in problem.message
 
 
-def test_pipeline_config_and_other_platforms_are_located_errors():
-    text = _ir("          imagePullPolicy: Always\n") + "    pipelineConfig: {workspace: {size: 1Gi}}\n  vertex: {platform: vertex}\n"
+def test_other_platforms_are_located_errors():
+    text = _ir("          imagePullPolicy: Always\n") + "  vertex: {platform: vertex}\n"
     with pytest.raises(UnsupportedFeature) as caught:
         transpile(text, file="p.yaml")
-    assert sorted(d.pointer for d in caught.value.diagnostics) == ["/platforms/kubernetes/pipelineConfig", "/platforms/vertex"]
+    assert sorted(d.pointer for d in caught.value.diagnostics) == ["/platforms/vertex"]
 
 
 def test_a_constant_node_selector_must_map_to_strings():

@@ -21,10 +21,17 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT
-from sim import FAILED, SUCCEEDED, ArgoRun, Run, compile_ir, load_fixture, require_sim, run_argo, run_local, typed_json
-
-FIXTURES = ROOT / "tests" / "fixtures"
+from run_cases import (
+    FIXTURES,
+    LOCAL_CASES,
+    LOGIC_CASES,
+    RETRIES_ATTEMPTS,
+    RETRIES_EXPECTED,
+    RETRIES_FIXTURE,
+    RETRIES_FLAKY_PHASES,
+    retry_phases,
+)
+from sim import ArgoRun, Run, compile_ir, load_fixture, require_sim, run_argo, run_local
 
 
 @pytest.fixture(autouse=True)
@@ -42,169 +49,67 @@ def both(case: str, arguments: dict[str, Any], tmp_path: Path) -> tuple[ArgoRun,
         return argo.result(), local.result()
 
 
-def ok(**parameters: Any) -> dict[str, Any]:
-    """A task that succeeded with these output parameters and no output artifacts."""
-    return {
-        "state": SUCCEEDED,
-        "parameters": {k: typed_json(v) for k, v in parameters.items()},
-        "artifacts": {},
-    }
-
-
-def tasks(**entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Expected tasks by IR task name (``_`` for ``-``), each list in the order Run sorts it."""
-    return {name.replace("_", "-"): sorted(e, key=lambda x: json.dumps(x, sort_keys=True)) for name, e in sorted(entries.items())}
-
-
 # ----------------------------------------------------------------------------------------------
-# Equal to kfp.local
+# Equal to kfp.local (the case table is tests/run_cases.py, shared with tests/test_cluster.py)
 
 
-@pytest.mark.parametrize(
-    ("case", "arguments"),
-    [
-        ("run_artifacts", {}),  # artifacts across three steps: a file, a directory, a file
-        ("artifacts_chain", {}),  # ... and a Metrics artifact that is only metadata
-        ("outputs_namedtuple", {}),  # NamedTuple and OutputPath outputs
-        ("nested_pipeline", {}),  # pipelines as components, with parameter and artifact outputs
-        ("run_branches", {}),  # If/Elif/Else on int, float, bool, string outputs: first arms
-        ("run_branches", {"i": 3, "f": 0.5, "b": False, "s": "alpha"}),  # Elif arms, bool Else
-        ("run_branches", {"i": 1, "f": 0.75, "s": "omega"}),  # Else arms
-        ("conditions", {}),  # dsl.OneOf, nested conditions, a bool parameter
-        ("conditions", {"seed": 3, "verbose": False, "threshold": 2}),
-        ("run_loops", {}),  # ParallelFor over raw, parameter and task-output lists, Collected
-        ("exit_handler", {}),  # exit handlers and ignore_upstream_failure when nothing fails
-    ],
-)
+@pytest.mark.parametrize(("case", "arguments"), LOCAL_CASES)
 def test_run_equals_kfp_local(case: str, arguments: dict[str, Any], tmp_path: Path) -> None:
     argo, local = both(case, arguments, tmp_path)
     assert argo.run == local, argo.failures()
 
 
 def test_retries_fail_twice_then_succeed(tmp_path: Path) -> None:
-    fixture = FIXTURES / "run_retries.py"
     counters = {side: tmp_path / f"attempts-{side}" for side in ("argo", "local")}
     for directory in counters.values():
         directory.mkdir()
-    argo = run_argo(compile_ir(fixture), {"counter_dir": str(counters["argo"])}, tmp_path)
-    local = run_local(fixture, {"counter_dir": str(counters["local"])}, tmp_path)
+    argo = run_argo(compile_ir(RETRIES_FIXTURE), {"counter_dir": str(counters["argo"])}, tmp_path)
+    local = run_local(RETRIES_FIXTURE, {"counter_dir": str(counters["local"])}, tmp_path)
     assert argo.run == local, argo.failures()
-    assert argo.run == Run(SUCCEEDED, tasks(flaky=[ok(Output=3)], report=[ok(Output="succeeded on attempt 3")]))
-    assert argo.attempts == {"flaky": 3, "report": 1}
-    assert [n["phase"] for n in argo.report["nodes"] if n["displayName"].startswith("flaky(")] == ["Failed", "Failed", "Succeeded"]
+    assert argo.run == RETRIES_EXPECTED
+    assert argo.attempts == RETRIES_ATTEMPTS
+    assert retry_phases(argo) == RETRIES_FLAKY_PHASES
 
 
 # ----------------------------------------------------------------------------------------------
-# What the pipeline's logic implies (kfp.local cannot run these)
+# What the pipeline's logic implies (kfp.local cannot run these; see LOGIC_CASES for each)
+
+
+def run_logic_case(name: str, tmp_path: Path) -> None:
+    case = LOGIC_CASES[name]
+    module = load_fixture(case.path)
+    argo = run_argo(compile_ir(case.path), case.arguments, tmp_path)
+    assert argo.run == case.expected(module), argo.failures()
+    if case.check:
+        case.check(argo, module)
 
 
 def test_exit_handler_after_a_failing_task(tmp_path: Path) -> None:
-    """The failing task fails the run, yet the exit tasks and the tasks that ignore upstream
-    failures run; the one reading the failed task's output gets its input's default. (kfp.local
-    stops with "Tried to get output 'Output' from task 'work-3', but task 'work-3' not found".)"""
-    argo = run_argo(compile_ir(FIXTURES / "exit_handler.py"), {"fail": True}, tmp_path)
-    assert argo.run == Run(
-        FAILED,
-        tasks(
-            work=[{"state": FAILED}],  # guarded by the first handler; work-2 after it never runs
-            work_3=[{"state": FAILED}],  # "risky", in the second handler
-            report=[ok(Output="FAILED")],  # exit task of the first handler: sees the failure
-            cleanup=[ok(), ok()],  # the second handler's exit pipeline, and "after risky"
-            describe=[ok(Output="risky said: no result")],
-        ),
-    ), argo.failures()
+    run_logic_case("exit_handler_failing", tmp_path)
 
 
 def test_loops_with_nested_fan_in(tmp_path: Path) -> None:
-    """Every loop form of tests/fixtures/loops.py. (kfp.local passes collected integers as
-    doubles, so `grid` fails there: "returned value of type float; want type int".)"""
-    argo = run_argo(compile_ir(FIXTURES / "loops.py"), {}, tmp_path)
-    assert argo.run == Run(
-        SUCCEEDED,
-        tasks(
-            make_words=[ok(Output=["hello", "loop", "world"])],
-            shout=[ok(Output="HELLO"), ok(Output="LOOP"), ok(Output="WORLD")],
-            square=[ok(Output=1), ok(Output=4), ok(Output=9)],
-            square_2=[ok(Output=4), ok(Output=9)],  # "square-big": only where n > 1
-            square_3=[ok(Output=1), ok(Output=4), ok(Output=1), ok(Output=4)],
-            make_points=[ok(Output=[{"word": "a", "x": 1}, {"word": "b", "x": 2}])],
-            label=[ok(Output="a=1"), ok(Output="b=2")],
-            total=[ok(Output=14)],
-            total_2=[ok(Output=13)],  # "total-big": the iterations that skipped are left out
-            summary=[ok(Output="HELLO,LOOP,WORLD;[1, 4, 9]")],
-            grid=[ok(Output=10)],
-            done=[ok()],
-        ),
-    ), argo.failures()
+    run_logic_case("loops", tmp_path)
 
 
 def test_every_parameter_type_through_python_components(tmp_path: Path) -> None:
-    """(kfp.local rejects the dict with a None value: "Value must be one of the following types".)
-    Integers inside lists and dicts stay integers (docs/runtime-contract.md)."""
-    argo = run_argo(compile_ir(FIXTURES / "parameter_types.py"), {}, tmp_path)
-    assert argo.run == Run(
-        SUCCEEDED,
-        tasks(
-            echo_types=[ok(Output=repr(("text", 7, 1.5, False, [1, 2, 3], {"k": "v"})))],
-            echo_types_2=[ok(Output=repr(("text", 42, 0.5, True, [1, "two", {"three": 3}], {"a": [1, 2], "b": None})))],
-            make_int=[ok(Output=42)],
-            make_float=[ok(Output=0.5)],
-            make_bool=[ok(Output=True)],
-            make_list=[ok(Output=[1, "two", {"three": 3}])],
-            make_dict=[ok(Output={"a": [1, 2], "b": None})],
-        ),
-    ), argo.failures()
+    run_logic_case("parameter_types", tmp_path)
 
 
 def test_every_parameter_type_through_a_container_component(tmp_path: Path) -> None:
-    argo = run_argo(compile_ir(FIXTURES / "run_container_types.py"), {}, tmp_path)
-    values = ("some text", -7, 2.5, False, ["one", 2, True], {"k": ["v", 1.5]})
-    names = ("s_out", "i_out", "f_out", "b_out", "l_out", "d_out")
-    assert argo.run == Run(
-        SUCCEEDED,
-        tasks(copy_values=[ok(**dict(zip(names, values)))], describe=[ok(Output=repr(values))]),
-    ), argo.failures()
+    run_logic_case("container_types", tmp_path)
 
 
 def test_hard_values_arrive_byte_for_byte(tmp_path: Path) -> None:
-    """Quotes, a newline, $(...), a backslash, non-ASCII and Argo tags, into Python components
-    (and out again), one of them with an f-string holding {{ in its source."""
-    from transpiler import wire
-
-    module = load_fixture(FIXTURES / "hard_values.py")
-    argo = run_argo(compile_ir(FIXTURES / "hard_values.py"), {}, tmp_path)
-    assert argo.run == Run(
-        SUCCEEDED,
-        tasks(
-            echo_back=[ok(Output=module.HARD_DEFAULT)],
-            echo_back_2=[ok(Output="{{inert}} plain")],
-            echo_back_3=[ok(Output=module.HARD)],
-            show=[ok()],
-        ),
-    ), argo.failures()
-    assert "{literal} {'key': \"{it'}\"}" in argo.stdout("echo-back-3")[0]
-    # A container component receives a value Argo would alter in its escaped form (README).
-    assert wire.decode(argo.stdout("show")[0]) == module.HARD
+    run_logic_case("hard_values", tmp_path)
 
 
 def test_values_kubernetes_would_expand_arrive_byte_for_byte(tmp_path: Path) -> None:
-    """Kubernetes expands `$(NAME)` and turns `$$` into `$` in a container's env values, command
-    and args (the simulated kubelet does the same); a value must still arrive unchanged."""
-    module = load_fixture(FIXTURES / "run_dollar_values.py")
-    argo = run_argo(compile_ir(FIXTURES / "run_dollar_values.py"), {}, tmp_path)
-    assert argo.run == Run(SUCCEEDED, tasks(echo=[ok(Output=module.DOLLARS)], copy_text=[ok(out=module.DOLLARS)])), argo.failures()
+    run_logic_case("dollar_values", tmp_path)
 
 
 def test_container_component_writes_its_output_files(tmp_path: Path) -> None:
-    """tests/fixtures/container_placeholders.py: `produce` writes its OutputPath file without
-    creating its folder first, as a KFP container component may (KFP's launcher creates the
-    folders of every output file before the command runs)."""
-    argo = run_argo(compile_ir(FIXTURES / "container_placeholders.py"), {}, tmp_path)
-    produced = {"state": SUCCEEDED, "parameters": {"size": typed_json(3)}, "artifacts": {"data": {"content": "hi", "metadata": {}}}}
-    assert argo.run == Run(SUCCEEDED, tasks(produce=[produced], consume=[ok()], consume_2=[ok()])), argo.failures()
-    name, uid = argo.report["workflow"], argo.workflow_uid
-    assert argo.stdout("consume") == [f"hi label=first --no-flag {name} consume {uid}\n"]
-    assert argo.stdout("consume-2") == [f"hi label=second --flag on {name} consume-2\n"]
+    run_logic_case("container_placeholders", tmp_path)
 
 
 # ----------------------------------------------------------------------------------------------

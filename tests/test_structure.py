@@ -15,12 +15,12 @@ PACKAGE = ROOT / "transpiler"
 RANKS = {
     # libraries: no knowledge of the passes
     "errors": 0, "version": 0, "data": 0, "ir": 0, "names": 0, "wire": 0, "expr": 0, "argo_expr": 0,
-    "placeholders": 0, "runtime": 0, "cel": 0, "options": 0, "argo_values": 0,
+    "placeholders": 0, "runtime": 0, "cel": 0, "options": 0, "argo_values": 0, "k8s": 0, "schema_check": 0,
     # passes, in order
     "load": 1, "validate": 2, "parse_platform": 3, "parse": 4, "analysis": 5, "support": 6, "arguments": 7,
-    "partition": 8, "plan": 9, "lower": 10, "emit": 11, "skeleton": 12,
+    "partition": 8, "plan": 9, "lower": 10, "emit": 11, "argo_versions": 11, "skeleton": 12,
     # the row, and the front ends
-    "compiler": 13, "config": 14, "batch": 14, "cli": 15, "__init__": 16, "__main__": 17,
+    "compiler": 13, "config": 14, "batch": 14, "python_source": 14, "cli": 15, "__init__": 16, "__main__": 17,
 }
 
 

@@ -78,9 +78,9 @@ def test_a_condition_calling_size_is_refused_by_validate() -> None:
                    "/root/dag/tasks/t/triggerPolicy/condition", "'size' is not a function")
 
 
-def test_an_output_artifacts_metadata_in_a_container_component_is_refused_by_validate() -> None:
+def test_an_unknown_output_in_a_container_component_is_refused_by_validate() -> None:
     assert_refused({"/components/comp-c/outputDefinitions": {"artifacts": {"m": {"artifactType": {"schemaTitle": "system.Model"}}}},
-                    "/deploymentSpec/executors/exec-c/container/args": ["{{$.outputs.artifacts['m'].metadata}}"]},
+                    "/deploymentSpec/executors/exec-c/container/args": ["{{$.outputs.artifacts['n'].metadata}}"]},
                    "/deploymentSpec/executors/exec-c/container/args/0", "is not supported in a container component")
 
 

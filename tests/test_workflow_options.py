@@ -440,3 +440,55 @@ def test_placeholder_values_given_by_the_user_survive_kubernetes_expansion():
     args = _templates(compile_document(ir_text, options))["comp-echo"]["container"]["args"]
     # Kubernetes turns "$$" into "$" and leaves "$(" after "$$" alone, so these arrive as given.
     assert args == ["a$$(HOME)$$$$b", "s3://b/p$$x"]
+
+
+def test_kfp_run_time_options_from_config_and_flags(tmp_path):
+    # What KFP's API server or a run supplies: the default workspace spec (config), pipeline input
+    # artifacts (a flag per pipeline, as -p), the scheme of importer URIs known at run time.
+    (tmp_path / "kfp2argo.yaml").write_text(
+        "defaultWorkspace: {accessModes: [ReadWriteMany], storageClassName: nfs}\n"
+    )
+    workspace = str(GOLDEN / "run_workspace" / "pipeline.yaml")
+    documents = list(yaml.safe_load_all(Path(workspace).read_text()))
+    documents[1]["platforms"]["kubernetes"]["pipelineConfig"]["workspace"].pop("kubernetes")
+    source = tmp_path / "ws.yaml"
+    source.write_text(yaml.safe_dump_all(documents))
+    [claim] = compiled(str(source), cwd=tmp_path)["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"] and claim["spec"]["storageClassName"] == "nfs"
+    artifacts = str(GOLDEN / "run_input_artifact" / "pipeline.yaml")
+    flagged = compiled(artifacts, "--input-artifact", "data=s3://other/flag.csv", cwd=tmp_path)["spec"]["arguments"]["artifacts"][0]
+    assert flagged["s3"]["bucket"] == "other" and flagged["s3"]["key"] == "flag.csv"
+    importer = str(GOLDEN / "run_importer_uri" / "pipeline.yaml")
+    assert invoke("compile", importer, cwd=tmp_path).exit_code == 1  # the scheme is unknown
+    assert compiled(importer, "--importer-scheme", "gs", cwd=tmp_path)["kind"] == "Workflow"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("defaultWorkspace: {accessMode: [ReadWriteOnce]}\n", "PersistentVolumeClaimSpec has no field 'accessMode'"),
+    ("importerScheme: ftp\n", "Expected one of gs, s3, minio, http, https"),
+])
+def test_bad_kfp_run_time_options(text, message, tmp_path):
+    (tmp_path / "kfp2argo.yaml").write_text(text)
+    result = invoke("compile", str(HELLO), cwd=tmp_path)
+    assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+@pytest.mark.parametrize("schedule, message", [
+    ("0 0 2 * * *", "Drop the seconds field: '0 2 * * *'"),  # KFP's cron with seconds
+    ("every day", "is not a cron expression Argo reads"),
+    ("0 2 * *", "is not a cron expression Argo reads"),
+])
+def test_a_schedule_argo_cannot_read_is_a_usage_error(schedule, message, tmp_path):
+    result = invoke("compile", str(HELLO), "--kind", "cron-workflow", "--schedule", schedule, "-o", str(tmp_path / "c.yaml"))
+    assert result.exit_code == 2 and message in result.stderr and not (tmp_path / "c.yaml").exists()
+
+
+@pytest.mark.parametrize("schedule", ["0 2 * * *", "*/5 9-17 * * MON-FRI", "@daily", "@every 1h30m"])
+def test_schedules_argo_reads_are_accepted(schedule):
+    assert compiled(str(HELLO), "--kind", "cron-workflow", "--schedule", schedule)["spec"]["schedules"] == [schedule]
+
+
+def test_help_shows_what_each_option_takes():
+    result = invoke("compile", "--help")
+    assert "list[str]" not in result.output and "<str>" not in result.output.split("Options:")[-1]
+    assert "-p, --parameter NAME=VALUE" in result.output

@@ -2,7 +2,8 @@
 
 The public API is :func:`transpile` (text in, manifest text out, no I/O), :func:`check` (what
 ``kfp2argo validate`` runs: every check ``transpile`` makes, nothing written),
-:func:`compile_document` (the manifest as plain data) and :class:`Options`. They chain the
+:func:`compile_document` (the manifest as plain data), :func:`compile_pipeline` (a
+``@dsl.pipeline`` object in, manifest text out; needs ``kfp``) and :class:`Options`. They chain the
 passes, one module each (``transpiler.compiler`` shows the row); each pass is usable alone.
 
 Every error is a :class:`transpiler.errors.TranspileError` carrying located diagnostics.
@@ -39,10 +40,24 @@ __all__ = [
     "__version__",
     "check",
     "compile_document",
+    "compile_pipeline",
     "load",
     "transpile",
     "validate",
 ]
+
+
+def compile_pipeline(pipeline: Any, options: Any = None, output_format: str = "yaml") -> str:
+    """Transpile a pipeline object (a ``@dsl.pipeline`` function) compiled in memory by the
+    installed ``kfp``. For hera's client: ``hera.workflows.Workflow.from_dict(compile_document(...))``.
+
+    Raises:
+        TranspileError: kfp refuses the pipeline, or kfp2argo refuses its IR (located errors).
+    """
+    from transpiler.python_source import compile_pipeline_ir
+
+    name = getattr(pipeline, "name", None) or "pipeline"
+    return transpile(compile_pipeline_ir(pipeline, name), options, file=f"{name}.yaml", output_format=output_format)  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> Any:

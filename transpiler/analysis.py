@@ -41,13 +41,15 @@ PVC_IMAGES = {"argostub/createpvc": "create", "argostub/deletepvc": "delete"}
 
 MSG_SCHEME = (
     "The importer URI {uri!r} has no Argo artifact source: kfp2argo reads gs://, s3://, minio://, "
-    "http:// and https:// URIs"
+    "http:// and https:// URIs. (oci:// model cars: KFP's driver runs the image as a sidecar that "
+    "shares the pod's process namespace; kfp2argo does not map that yet)"
 )
 MSG_NO_KEY = "The importer URI {uri!r} names no object: expected {scheme}://<bucket>/<key>"
 MSG_RUN_TIME_SCHEME = (
     "The importer URI comes from {source}, so its scheme is unknown at compile time, and Argo fixes "
-    "the kind of an artifact's location in the manifest. Give the pipeline parameter a default "
-    "URI with the scheme the run will use"
+    "the kind of an artifact's location (gcs, s3, http) in the manifest. Say which scheme the run "
+    "will give with --importer-scheme gs|s3|minio|http|https (or importerScheme in the config), or "
+    "give the parameter a value with -p"
 )
 MSG_MIXED_SCHEMES = "The importer URI can be {uris}: one importer needs one scheme"
 
@@ -109,8 +111,9 @@ def _fixpoint(step: Callable[[dict[K, frozenset[str]]], Iterable[tuple[K, frozen
 class Analysis:
     """The facts about one pipeline model (computed on first use, then kept)."""
 
-    def __init__(self, pipeline: ir.Pipeline) -> None:
+    def __init__(self, pipeline: ir.Pipeline, importer_scheme: str | None = None) -> None:
         self.pipeline = pipeline
+        self.runtime_scheme = importer_scheme  # --importer-scheme: of URIs known only at run time
         self._upstream: dict[str, dict[str, set[str]]] = {}
 
     # --- components and tasks -------------------------------------------------------------------
@@ -426,6 +429,8 @@ class Analysis:
         source = self.importer_uri_source(task)
         uris = self.possible_uris(parent, source)
         if uris is None:
+            if self.runtime_scheme:
+                return self.runtime_scheme, None
             where = "a task output" if isinstance(source, ir.TaskOutput) else "a value without a default"
             return None, MSG_RUN_TIME_SCHEME.format(source=where)
         for uri in uris:
@@ -446,11 +451,14 @@ class Analysis:
                     for binding in task.artifacts:
                         yield (task.component, binding.name), self._binding_schemes(parent, binding, facts)
 
-        return _fixpoint(step, {})
+        root = self.pipeline.root
+        given = {(root.name, a.name): frozenset([scheme_of(a.uri) or ""]) for a in root.inputs.artifacts if a.uri}
+        return _fixpoint(step, given)
 
     def binding_schemes(self, parent: ir.Component, binding: ir.ArtifactBinding) -> frozenset[str]:
         """The schemes of the importers whose artifact may reach a task's input artifact,
-        directly or through the inputs of the DAGs around it."""
+        directly or through the inputs of the DAGs around it (a pipeline input artifact's URI
+        counts as an importer's)."""
         return self._binding_schemes(parent, binding, self._imported)
 
     def _binding_schemes(self, parent: ir.Component, binding: ir.ArtifactBinding,
@@ -556,17 +564,17 @@ class Analysis:
         )
 
     def _imported_inputs(self, parent: ir.Component, executor: ir.ContainerSpec | None, task: ir.Task) -> frozenset[tuple[str, str]]:
-        """(artifact, scheme) for the task's input artifacts that may be imported from a URI that
-        KFP maps to a local path, and that the template must treat apart: a Python component
-        links the download there, a container component may read the URI."""
+        """(artifact, scheme) for the task's input artifacts that may be imported and that the
+        template must treat apart: a Python component links the download of a URI that KFP maps
+        to a local path there; a container component that reads the URI gets it."""
         if executor is None:
             return frozenset()
         python = placeholders.is_python_component(executor.argv)
         found = set()
         for binding in task.artifacts:
-            if python or placeholders.reads_uri(executor.argv, binding.name):
+            if python or placeholders.reads_artifact(executor.argv, binding.name, "uri"):
                 for scheme in self.binding_schemes(parent, binding):
-                    if scheme in LOCAL_ROOTS:
+                    if scheme in LOCAL_ROOTS or not python:
                         found.add((binding.name, scheme))
         return frozenset(found)
 

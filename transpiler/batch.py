@@ -73,10 +73,21 @@ def write_atomic(target: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        os.chmod(temporary, _file_mode(target))  # mkstemp's 0600 would make the manifest private
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(target: Path) -> int:
+    """The mode a new file gets (0666 less the umask), or the target's own when it exists."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def check_one(output: Path, text: str, source: str, stream: TextIO | None = None) -> int:
@@ -102,6 +113,7 @@ class Outcome:
     output: Path | None
     state: str  # written, unchanged, missing, stale, failed, skipped, orphaned
     detail: str = ""
+    identity: tuple[str, str, str] | None = None  # (kind, namespace, metadata.name) of a named object
 
 
 def find_inputs(input_dir: Path, exclude: Path | None = None) -> list[Path]:
@@ -137,22 +149,28 @@ def run_directory(
     progress = Progress(len(sources), stream)
     outcomes: list[Outcome] = []
     claimed: dict[Path, Path] = {}
+    named: dict[tuple[str, str, str], Path] = {}
     for source in sources:
         progress.show(source)
         target = output_path(source, input_dir, output_dir, output_format)
         if target in claimed:
             outcomes.append(Outcome(source, target, "failed", f"writes the same output as {claimed[target]}; rename one of them"))
             continue
-        outcome = _compile_one(source, target, options, output_format, check, stream)
+        outcome = _compile_one(source, target, options, output_format, check, stream, named)
         if outcome.state != "skipped":
             claimed[target] = source
+        if outcome.identity is not None:
+            named.setdefault(outcome.identity, source)
         outcomes.append(outcome)
     progress.done()
     outcomes.extend(_orphans(output_dir, set(claimed), check))
     return _report(outcomes, check, stream)
 
 
-def _compile_one(source: Path, target: Path, options: Any, output_format: str, check: bool, stream: TextIO) -> Outcome:
+def _compile_one(source: Path, target: Path, options: Any, output_format: str, check: bool, stream: TextIO,
+                 named: dict[tuple[str, str, str], Path]) -> Outcome:
+    """One input: compiled and written (or compared); a failure, including an unexpected
+    exception, is this input's outcome and never stops the others."""
     from transpiler import emit
     from transpiler.compiler import compile_document
 
@@ -168,13 +186,27 @@ def _compile_one(source: Path, target: Path, options: Any, output_format: str, c
         return Outcome(source, target, "failed", error.format())
     except TranspileError as error:
         return Outcome(source, target, "failed", error.format())
+    except Exception as error:  # noqa: BLE001 (a bug: reported for this input, the others go on)
+        return Outcome(source, target, "failed", f"{source}: internal error {type(error).__name__}: {error} (please report it)")
+    identity = _identity(document)
+    if identity in named:
+        return Outcome(source, target, "failed", f"{identity[0]} {identity[2]!r} has the same name as the one from "
+                                                  f"{named[identity]}; give one --name or rename the pipeline")
     warn_if_too_large(document, str(source), stream)
     text = emit.to_json(document) if output_format == "json" else emit.to_yaml(document)
     state = _state(target, text)
     if check or state == "unchanged":
-        return Outcome(source, target, state)
+        return Outcome(source, target, state, identity=identity)
     write_atomic(target, text)
-    return Outcome(source, target, "written")
+    return Outcome(source, target, "written", identity=identity)
+
+
+def _identity(document: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(kind, namespace, name) of a manifest with a fixed name; a Workflow (generateName) has none."""
+    metadata = document.get("metadata", {})
+    if "name" not in metadata:
+        return None
+    return document.get("kind", ""), metadata.get("namespace", ""), metadata["name"]
 
 
 def _not_a_pipeline(error: LoadError) -> bool:

@@ -40,7 +40,6 @@ ARGO_INSTALL_HINT = (
 )
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -82,7 +81,14 @@ def _usage(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
-def _read(input_path: str) -> tuple[bytes, str]:
+def _read(input_path: str, function: Optional[str] = None) -> tuple[bytes, str]:
+    """The IR: the file's bytes, or what kfp compiles from a ``.py`` file's pipeline."""
+    if input_path.endswith(".py"):
+        from transpiler import python_source
+
+        return python_source.ir_text(Path(input_path), function), input_path
+    if function is not None:
+        _usage("--function applies to a .py input")
     if input_path == "-":
         return sys.stdin.buffer.read(), "<stdin>"
     try:
@@ -183,6 +189,8 @@ _FLAG_OF_KEY = {
     "parallelism": "--parallelism",
     "activeDeadlineSeconds": "--active-deadline-seconds",
     "pipelineRoot": "--pipeline-root",
+    "importerScheme": "--importer-scheme",
+    "argoVersion": "--argo-version",
     "placeholders": "--set-placeholder",
     "cache": "--cache",
     "cacheConfigMap": "--cache-config-map",
@@ -236,31 +244,35 @@ def _options(config_path: Optional[Path], flags: dict[str, Any], **fixed: Any) -
 
 @app.command("compile")
 def compile_command(
-    input_path: str = typer.Argument(..., metavar="INPUT", help="IR file (YAML or JSON), a directory of them (batch mode, needs -o DIR), or - for stdin."),
-    output: str = typer.Option("-", "--output", "-o", help="Where to write the manifest; - for stdout. In batch mode, the output directory."),
-    output_format: OutputFormat = typer.Option(OutputFormat.yaml, "--output-format", help="yaml or json."),
-    kind: Optional[Kind] = typer.Option(None, "--kind", help="Manifest kind (default workflow). Templates and CronWorkflows get a fixed name from the pipeline name or --name."),
-    name: Optional[str] = typer.Option(None, "--name", help="Fixed metadata.name (a Workflow otherwise gets generateName)."),
-    generate_name: Optional[str] = typer.Option(None, "--generate-name", help="metadata.generateName of a Workflow (default: the pipeline name and '-')."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="metadata.namespace."),
-    service_account: Optional[str] = typer.Option(None, "--service-account", help="spec.serviceAccountName."),
-    label: List[str] = typer.Option([], "--label", help="metadata label KEY=VALUE (repeatable)."),
-    annotation: List[str] = typer.Option([], "--annotation", help="metadata annotation KEY=VALUE (repeatable)."),
+    input_path: str = typer.Argument(..., metavar="INPUT", help="IR file (YAML or JSON), a pipeline's .py file (compiled with the installed kfp), a directory of IR files (batch mode, needs -o DIR), or - for stdin."),
+    function: Optional[str] = typer.Option(None, "--function", metavar="NAME", help="The @dsl.pipeline function of a .py INPUT that defines several."),
+    output: str = typer.Option("-", "--output", "-o", metavar="PATH", help="Where to write the manifest; - for stdout. In batch mode, the output directory."),
+    output_format: OutputFormat = typer.Option(OutputFormat.yaml, "--output-format", metavar="yaml|json", help="yaml or json."),
+    kind: Optional[Kind] = typer.Option(None, "--kind", metavar="KIND", help="Manifest kind (default workflow). Templates and CronWorkflows get a fixed name from the pipeline name or --name."),
+    name: Optional[str] = typer.Option(None, "--name", metavar="NAME", help="Fixed metadata.name (a Workflow otherwise gets generateName)."),
+    generate_name: Optional[str] = typer.Option(None, "--generate-name", metavar="PREFIX", help="metadata.generateName of a Workflow (default: the pipeline name and '-')."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE", help="metadata.namespace."),
+    service_account: Optional[str] = typer.Option(None, "--service-account", metavar="NAME", help="spec.serviceAccountName."),
+    label: List[str] = typer.Option([], "--label", metavar="KEY=VALUE", help="metadata label KEY=VALUE (repeatable)."),
+    annotation: List[str] = typer.Option([], "--annotation", metavar="KEY=VALUE", help="metadata annotation KEY=VALUE (repeatable)."),
     artifact_repository_ref: Optional[str] = typer.Option(None, "--artifact-repository-ref", metavar="CONFIGMAP[/KEY]", help="spec.artifactRepositoryRef: which artifact repository the run uses."),
     image_pull_secret: List[str] = typer.Option([], "--image-pull-secret", metavar="NAME", help="spec.imagePullSecrets (repeatable)."),
     pod_gc: Optional[str] = typer.Option(None, "--pod-gc", metavar="STRATEGY", help="spec.podGC.strategy: OnPodCompletion, OnPodSuccess, OnWorkflowCompletion or OnWorkflowSuccess."),
     ttl: Optional[int] = typer.Option(None, "--ttl", metavar="SECONDS", help="spec.ttlStrategy.secondsAfterCompletion: delete the finished workflow after this long."),
-    parallelism: Optional[int] = typer.Option(None, "--parallelism", help="spec.parallelism: at most this many pods at once."),
+    parallelism: Optional[int] = typer.Option(None, "--parallelism", metavar="N", help="spec.parallelism: at most this many pods at once."),
     active_deadline_seconds: Optional[int] = typer.Option(None, "--active-deadline-seconds", metavar="SECONDS", help="spec.activeDeadlineSeconds of the whole run."),
-    parameter: List[str] = typer.Option([], "--parameter", "-p", help="Pipeline parameter default, NAME=VALUE, typed by the IR (repeatable)."),
-    placeholder: List[str] = typer.Option([], "--set-placeholder", help="Value for a placeholder only Vertex AI fills, e.g. pipeline_google_cloud_project_id=my-project (repeatable)."),
-    pipeline_root: Optional[str] = typer.Option(None, "--pipeline-root", help="Value of {{$.pipeline_root}} where a component uses it."),
+    parameter: List[str] = typer.Option([], "--parameter", "-p", metavar="NAME=VALUE", help="Pipeline parameter default, NAME=VALUE, typed by the IR (repeatable)."),
+    placeholder: List[str] = typer.Option([], "--set-placeholder", metavar="NAME=VALUE", help="Value for a placeholder only Vertex AI fills, e.g. pipeline_google_cloud_project_id=my-project (repeatable)."),
+    pipeline_root: Optional[str] = typer.Option(None, "--pipeline-root", metavar="URI", help="Value of {{$.pipeline_root}} where a component uses it."),
+    argo_version: Optional[str] = typer.Option(None, "--argo-version", metavar="3.6|3.7|4.0", help="The Argo the manifest is for (default 4.0; 3.x differs in memoize.cache.configMap)."),
+    importer_scheme: Optional[str] = typer.Option(None, "--importer-scheme", metavar="SCHEME", help="Scheme (gs, s3, minio, http, https) of dsl.importer URIs known only at run time."),
+    input_artifact: List[str] = typer.Option([], "--input-artifact", metavar="NAME=URI", help="Location of a pipeline input artifact, e.g. data=gs://bucket/key (repeatable)."),
     cache: Optional[bool] = typer.Option(None, "--cache/--no-cache", help="Memoize the tasks the IR caches (Argo memoization; off by default, see README)."),
     cache_config_map: Optional[str] = typer.Option(None, "--cache-config-map", metavar="NAME", help="ConfigMap that holds the memoization cache (default kfp2argo-cache)."),
     cache_max_age: Optional[str] = typer.Option(None, "--cache-max-age", metavar="DURATION", help="Ignore cache entries older than this, e.g. 24h (default: no limit)."),
     schedule: List[str] = typer.Option([], "--schedule", metavar="CRON", help="CronWorkflow schedule, e.g. '0 2 * * *' (repeatable)."),
-    timezone: Optional[str] = typer.Option(None, "--timezone", help="CronWorkflow timezone, e.g. Europe/Berlin."),
-    concurrency_policy: Optional[str] = typer.Option(None, "--concurrency-policy", help="CronWorkflow concurrencyPolicy: Allow, Forbid or Replace."),
+    timezone: Optional[str] = typer.Option(None, "--timezone", metavar="TZ", help="CronWorkflow timezone, e.g. Europe/Berlin."),
+    concurrency_policy: Optional[str] = typer.Option(None, "--concurrency-policy", metavar="Allow|Forbid|Replace", help="CronWorkflow concurrencyPolicy: Allow, Forbid or Replace."),
     config_path: Optional[Path] = typer.Option(None, "--config", metavar="FILE", help="Config file (default: the nearest kfp2argo.yaml or pyproject.toml [tool.kfp2argo] at or above the current directory)."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 listing every output (-o) that is missing or out of date."),
     lint: bool = typer.Option(False, "--lint", help="Also run `argo lint --offline` on the manifest; write nothing and exit 1 if it fails (needs the argo CLI)."),
@@ -288,25 +300,27 @@ def compile_command(
 
     flags = _flags(
         kind, namespace, service_account, label, annotation, artifact_repository_ref, image_pull_secret, pod_gc, ttl,
-        parallelism, active_deadline_seconds, placeholder, pipeline_root, cache, cache_config_map, cache_max_age,
+        parallelism, active_deadline_seconds, placeholder, pipeline_root, importer_scheme, argo_version, cache, cache_config_map, cache_max_age,
         schedule, timezone, concurrency_policy,
     )
     if input_path != "-" and os.path.isdir(input_path):
         if output == "-":
             _usage("compiling a directory needs -o OUTPUT_DIRECTORY")
-        for given, flag in ((name, "--name"), (generate_name, "--generate-name"), (parameter, "-p"), (lint, "--lint")):
+        for given, flag in ((name, "--name"), (generate_name, "--generate-name"), (parameter, "-p"), (function, "--function"),
+                            (input_artifact, "--input-artifact"), (lint, "--lint")):
             if given:
                 _usage(f"{flag} applies to one pipeline; it cannot be used when compiling a directory")
         options = _options(config_path, flags)
         raise typer.Exit(batch.run_directory(Path(input_path), Path(output), options, output_format.value, check=check))
     options = _options(
-        config_path, flags, name=name, generate_name=generate_name, parameters=_split_pairs(parameter, "-p")
+        config_path, flags, name=name, generate_name=generate_name, parameters=_split_pairs(parameter, "-p"),
+        input_artifacts=_split_pairs(input_artifact, "--input-artifact"),
     )
     if check and output == "-":
         _usage("--check compares with the file given by -o")
     argo_path = _find_argo(argo) if lint else None
-    data, file = _read(input_path)
     try:
+        data, file = _read(input_path, function)
         text = batch.compile_text(data, file, options, output_format.value)
     except TranspileError as error:
         _report(error)
@@ -321,7 +335,9 @@ def compile_command(
 def _flags(kind: Optional[Kind], namespace: Optional[str], service_account: Optional[str], label: List[str],
            annotation: List[str], artifact_repository_ref: Optional[str], image_pull_secret: List[str],
            pod_gc: Optional[str], ttl: Optional[int], parallelism: Optional[int], active_deadline_seconds: Optional[int],
-           placeholder: List[str], pipeline_root: Optional[str], cache: Optional[bool], cache_config_map: Optional[str],
+           placeholder: List[str], pipeline_root: Optional[str], importer_scheme: Optional[str],
+           argo_version: Optional[str], cache: Optional[bool],
+           cache_config_map: Optional[str],
            cache_max_age: Optional[str], schedule: List[str], timezone: Optional[str],
            concurrency_policy: Optional[str]) -> dict[str, Any]:
     """The option flags as config keys (``None`` or empty: not given)."""
@@ -338,6 +354,8 @@ def _flags(kind: Optional[Kind], namespace: Optional[str], service_account: Opti
         parallelism=parallelism,
         activeDeadlineSeconds=active_deadline_seconds,
         pipelineRoot=pipeline_root,
+        importerScheme=importer_scheme,
+        argoVersion=argo_version,
         placeholders=dict(_split_pairs(placeholder, "--set-placeholder")),
         cache=cache,
         cacheConfigMap=cache_config_map,
@@ -367,11 +385,12 @@ def validate_command(input_path: str, **flags: Any) -> None:
     from transpiler.compiler import check
     from transpiler.errors import TranspileError
 
-    parameter, config_path, name, generate_name = (flags.pop(key) for key in ("parameter", "config_path", "name", "generate_name"))
+    parameter, input_artifact, config_path, name, generate_name, function = (
+        flags.pop(key) for key in ("parameter", "input_artifact", "config_path", "name", "generate_name", "function"))
     options = _options(config_path, _flags(**flags), name=name, generate_name=generate_name,
-                       parameters=_split_pairs(parameter, "-p"))
-    data, file = _read(input_path)
+                       parameters=_split_pairs(parameter, "-p"), input_artifacts=_split_pairs(input_artifact, "--input-artifact"))
     try:
+        data, file = _read(input_path, function)
         check(data, options, file)
     except TranspileError as error:
         _report(error)

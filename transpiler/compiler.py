@@ -5,13 +5,13 @@
     source = load.load(data, file)                    # bytes -> dicts with source positions
     validate.validate(source)                         # JSON Schema + references, all errors at once
     pipeline = parse.parse(source)                    # dicts -> typed model (transpiler.ir)
-    facts = analysis.Analysis(pipeline)               # facts the later passes read
+    pipeline = arguments.bind(source, pipeline, options)      # -p / runtimeConfig values as defaults
+    facts = analysis.Analysis(pipeline, options.importer_scheme)   # facts the later passes read
     support.check(source, pipeline, facts, options)   # refusals, each located
-    values = arguments.bind(source, pipeline, options)        # -p / runtimeConfig values
     pipeline, facts = partition.partition(source, pipeline, facts)   # DAGs over Argo's limits split
     layout = plan.plan(source, pipeline, facts)       # templates and names
-    manifest = lower.lower(source, pipeline, facts, layout, options, values)   # hera's models
-    document = skeleton.apply(emit.to_plain(manifest), ...)   # ordered plain data
+    manifest = lower.lower(source, pipeline, facts, layout, options)   # hera's models
+    document = skeleton.apply(argo_versions.shape(emit.to_plain(manifest), ...), ...)   # ordered plain data, in the target Argo's form
     text = emit.to_yaml(document)                     # deterministic text
 
 ``check`` runs the same row and drops the result, so ``validate`` gives ``compile``'s verdict
@@ -86,18 +86,19 @@ def compile_document(data: bytes | str, options: Any = None, file: str = "<input
 
 def _compile(source: Source, options: Any, file: str) -> dict[str, Any]:
     """The passes after ``load``, in order; see the module docstring."""
-    from transpiler import analysis, arguments, emit, lower, parse, partition, plan, skeleton, support
+    from transpiler import analysis, argo_versions, arguments, emit, lower, parse, partition, plan, skeleton, support
     from transpiler import options as options_module
 
     options = options or options_module.Options()
     validate(source)
     pipeline = parse.parse(source)
-    facts = analysis.Analysis(pipeline)
+    pipeline = arguments.bind(source, pipeline, options)
+    facts = analysis.Analysis(pipeline, options.importer_scheme)
     support.check(source, pipeline, facts, options)
-    values = arguments.bind(source, pipeline, options)
     options_module.check(options)
     pipeline, facts = partition.partition(source, pipeline, facts)
     layout = plan.plan(source, pipeline, facts)
     source = source.positions_only()  # frees the input's values before the output is built
-    manifest = lower.lower(source, pipeline, facts, layout, options, values)
-    return skeleton.apply(emit.to_plain(manifest), pipeline, options.skeleton, file)
+    manifest = lower.lower(source, pipeline, facts, layout, options)
+    document = argo_versions.shape(emit.to_plain(manifest), options.argo_version)
+    return skeleton.apply(document, pipeline, options.skeleton, file)

@@ -6,7 +6,8 @@ given with ``--config``. Keys are Argo's own names where Argo has the field; com
 override them (maps such as ``labels`` are merged key by key, a flag's value winning).
 
 Argo-typed values (``podGC``, ``ttlStrategy``, ``securityContext``, ``podMetadata``,
-``artifactRepositoryRef``) are checked against hera's models of Argo's types, and a field the
+``artifactRepositoryRef``, and ``defaultWorkspace``, the PersistentVolumeClaimSpec a pipeline
+workspace's ``pvcSpecPatch`` patches, as KFP's API server config has it) are checked against hera's models of Argo's types, and a field the
 model does not know is an error rather than silently dropped. Every problem is reported with the
 file, line and key.
 """
@@ -27,6 +28,8 @@ PYPROJECT_TABLE = "tool.kfp2argo"
 
 KINDS = ("workflow", "workflow-template", "cluster-workflow-template", "cron-workflow")
 CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
+IMPORTER_SCHEMES = ("gs", "s3", "minio", "http", "https")
+ARGO_VERSIONS = ("3.6", "3.7", "4.0")  # transpiler.argo_versions.VERSIONS (kept import-free here)
 
 MSG_UNKNOWN_KEY = "Unknown key {key!r}. Known keys: {known}"
 MSG_TYPE = "Expected {expected}, got {got}"
@@ -78,6 +81,9 @@ SCHEMA: dict[str, tuple[Callable[[Any], str | None], tuple[str, ...]]] = {
     "securityContext": (_mapping, ()),
     "podMetadata": (_mapping, ()),
     "pipelineRoot": (_string, ()),
+    "importerScheme": (_string, IMPORTER_SCHEMES),
+    "argoVersion": (_string, ARGO_VERSIONS),
+    "defaultWorkspace": (_mapping, ()),
     "placeholders": (_string_map, ()),
     "cache": (_boolean, ()),
     "cacheConfigMap": (_string, ()),
@@ -95,6 +101,7 @@ ARGO_MODELS = {
     "ttlStrategy": "TTLStrategy",
     "securityContext": "PodSecurityContext",
     "podMetadata": "Metadata",
+    "defaultWorkspace": "PersistentVolumeClaimSpec",
 }
 
 @dataclass(frozen=True)
@@ -257,6 +264,9 @@ def to_options(values: dict[str, Any], **fixed: Any) -> Any:
         service_account=values.get("serviceAccountName"),
         placeholder_values=tuple(sorted(values.get("placeholders", {}).items())),
         pipeline_root=values.get("pipelineRoot"),
+        importer_scheme=values.get("importerScheme"),
+        argo_version=values.get("argoVersion", "4.0"),
+        default_workspace=tuple(sorted(values.get("defaultWorkspace", {}).items())),
         kind=values.get("kind", "workflow"),
         labels=tuple(sorted(values.get("labels", {}).items())),
         annotations=tuple(sorted(values.get("annotations", {}).items())),

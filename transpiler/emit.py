@@ -193,4 +193,15 @@ def _scalar_event(value: Any) -> yaml.ScalarEvent:
 
 def to_json(document: dict[str, Any]) -> str:
     """Deterministic, indented JSON text with a trailing newline."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document, indent=2) + "\n"
+
+
+# What YAML may hold unescaped (YAML 1.2 "c-printable"); the YAML readers of Go and Python refuse
+# anything else even inside a JSON string, so it is written as a \u escape.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """JSON text that every YAML reader also reads: non-ASCII kept, characters YAML refuses
+    (DEL, C1 controls, U+FFFE, lone surrogates) escaped."""
+    return _NOT_PRINTABLE.sub(lambda m: "\\u%04x" % ord(m.group()), json.dumps(value, ensure_ascii=False, **options))

@@ -45,6 +45,9 @@ class Diagnostic:
     document: int = 0
 
     def __str__(self) -> str:
+        if not self.pointer and (self.file.endswith(".py") or (self.file.startswith("-") and self.line is None)):
+            # a command-line flag, or a Python source: no JSON pointer to give
+            return f"{self.file}{f':{self.line}' if self.line else ''}: {self.message}"
         location = self.file
         if self.line is not None:
             location += f":{self.line}"

@@ -701,13 +701,10 @@ def required_name(name: str, message: str) -> str:
 
 
 def uri_part(uri_wire: str, scheme: str, part: str) -> str:
-    """The ``part`` ("url", "bucket" or "key") of a run-time importer URI, when it has the scheme
-    the manifest was made for and names an object; otherwise a text that makes Argo's download
-    fail with the reason in it."""
+    """The ``part`` ("bucket" or "key") of a run-time importer URI, when it has the scheme the
+    manifest was made for and names an object; otherwise a text that makes Argo's download fail
+    with the reason in it."""
     failure = error(f"the importer URI is not a {scheme}:// URI of an object")
-    if part == "url":
-        matches = "hasPrefix(lower(#), 'http://') || hasPrefix(lower(#), 'https://')"
-        return bind(text_of(uri_wire), f"# != nil && ({matches}) ? # : {failure}")
     prefix = f"{scheme}://"
     pick = "#[0]" if part == "bucket" else "join(#[1:], '/')"
     parts = bind(f"split(#[{len(prefix)}:], '/')", f"len(#) > 1 && #[0] != '' && join(#[1:], '/') != '' ? {pick} : {failure}")

@@ -7,6 +7,7 @@ located errors. Nothing here knows Argo.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -43,6 +44,7 @@ class ArtifactDef:
     is_list: bool = False
     optional: bool = False
     pointer: str = ""
+    uri: str | None = None  # a pipeline input artifact's URI, given by the caller (``--input-artifact``)
 
 
 @dataclass(frozen=True)
@@ -394,6 +396,42 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class Workspace:
+    """``dsl.PipelineConfig(workspace=...)``: one volume per run shared by its tasks. ``pvc_spec``
+    is the ``pvcSpecPatch`` (accessModes, storageClassName) as the IR gives it."""
+
+    size: str
+    pvc_spec: dict[str, Any] = field(default_factory=dict)
+    pointer: str = ""
+
+    def claim_spec(self, default: dict[str, Any]) -> dict[str, Any]:
+        """The claim's spec as KFP's compiler builds it: the default workspace spec (the API
+        server's config; here the config file's ``defaultWorkspace``), the patch's non-empty
+        accessModes and its storageClassName over it, and the size as the storage request."""
+        spec = json.loads(json.dumps(default))
+        if self.pvc_spec.get("accessModes"):
+            spec["accessModes"] = list(self.pvc_spec["accessModes"])
+        if "storageClassName" in self.pvc_spec:
+            spec["storageClassName"] = self.pvc_spec["storageClassName"]
+        requests = spec.setdefault("resources", {}).setdefault("requests", {})
+        requests["storage"] = self.size
+        return spec
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """``dsl.PipelineConfig``: the workspace, and the run's TTLs and deadline in seconds (None:
+    not set; the IR's 0 or less means not set, as KFP's compiler reads it)."""
+
+    workspace: Workspace | None = None
+    ttl_after_completion: int | None = None
+    ttl_after_success: int | None = None
+    ttl_after_failure: int | None = None
+    active_deadline_seconds: int | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
 class Importer:
     """A ``dsl.importer`` executor: an artifact that already exists at ``uri`` (a Constant, or
     the name of the importer task's input parameter that holds it at run time), with its
@@ -403,6 +441,7 @@ class Importer:
     schema_title: str
     schema_version: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    download_to_workspace: bool = False  # into the pipeline workspace, where consumers read it
     pointer: str = ""
 
 
@@ -432,6 +471,7 @@ class Pipeline:
     schema_version: str = ""
     importers: dict[str, Importer] = field(default_factory=dict)
     default_pipeline_root: str = ""  # @dsl.pipeline(pipeline_root=...)
+    config: PipelineConfig | None = None  # dsl.PipelineConfig (the platform spec's pipelineConfig)
 
     def importer(self, component_name: str) -> Importer | None:
         """The importer a component runs, if it is a ``dsl.importer`` component."""

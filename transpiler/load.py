@@ -12,6 +12,8 @@ are how a small file expands into a huge one.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -43,6 +45,7 @@ MSG_PLATFORM_FIRST = "The first document is a platform spec; the PipelineSpec mu
 MSG_SECOND_DOC = "The second document must be a platform spec (a mapping with a 'platforms' key)"
 MSG_TOO_MANY_DOCS = "The input has {count} YAML documents; expected a PipelineSpec optionally followed by one platform spec"
 MSG_NESTING = "The input is nested too deeply to be a KFP pipeline"
+MSG_SCALAR = "The value {value!r} cannot be read as {tag}: {problem}"
 
 
 @dataclass(frozen=True)
@@ -212,13 +215,21 @@ def _build(text: str, file: str) -> list[Any]:
     """
     documents: list[Any] = []
     strings: dict[str, str] = {}  # one object per distinct string: KFP repeats executor bodies per task
+    # JSON (what the SDK writes to a .json file) is read as JSON: 1e-05 is a number there, a string in YAML 1.1.
+    json_text = text.lstrip()[:1] in ("{", "[")
     # Open collections; for a mapping, the key waiting for its value (_NO_KEY: none).
     stack: list[list[Any]] = []
     try:
         for event in yaml.parse(text, Loader=_Loader):
             kind = type(event)
             if kind is yaml.ScalarEvent:
-                value: Any = _event_scalar(event)
+                try:
+                    value: Any = _event_scalar(event, json_text)
+                except (ValueError, KeyError, IndexError, TypeError, OverflowError, yaml.YAMLError) as err:
+                    tag = (event.tag or "a value").rsplit(":", 1)[-1]
+                    reason = "unknown value" if isinstance(err, KeyError) else str(err).splitlines()[0][:200]
+                    problem = MSG_SCALAR.format(value=event.value[:80], tag=tag, problem=reason)
+                    raise _fail(file, problem, *_position(event), _stack_pointer(stack + [[None, None, None]])) from None
                 if type(value) is str:
                     value = strings.setdefault(value, value)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
@@ -274,15 +285,18 @@ def _empty_document(node: Any) -> bool:
 
 
 _NO_KEY = object()
+_JSON_LITERAL = re.compile(r"true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
-def _event_scalar(event: Any) -> Any:
+def _event_scalar(event: Any, json_text: bool = False) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
         if not event.implicit[0]:  # quoted: a string, as the resolver would say
             return event.value
+        if json_text and _JSON_LITERAL.fullmatch(event.value):
+            return json.loads(event.value)
         tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag == _STR_TAG:
         return event.value

@@ -130,6 +130,7 @@ LOOP_NODE_PARAMETER = "kfp2argo-loop-node"  # the loop's node name, from which i
 TASK_NAME_PARAMETER = "kfp2argo-task-name"  # {{$.pipeline_task_name}}: the IR task's display name
 OUTPUTS_VOLUME = "kfp2argo-outputs"  # the emptyDir every output file is written to
 LAUNCHER_ENV = "KFP2ARGO_LAUNCHER"  # the launcher's source, given to every container once
+WORKSPACE_VOLUME = "kfp-workspace"  # KFP's own name for the run's workspace (a component may look for it)
 ENABLE_CACHE_ANNOTATION = "kfp2argo.io/kfp-enable-cache"
 ACCELERATOR_ANNOTATION = "kfp2argo.io/accelerator-type"
 

@@ -27,7 +27,6 @@ _EXECUTOR_FEATURES = {
     "customJob": "A Vertex AI custom job executor",
 }
 _IMPORTER_FEATURES = {
-    "downloadToWorkspace": "An importer that downloads into the pipeline workspace (dsl.importer(download_to_workspace=True))",
     "properties": "The deprecated importer field 'properties'",
     "customProperties": "The deprecated importer field 'customProperties'",
 }
@@ -69,7 +68,8 @@ class _Parser:
             name: self.component(name, body, pointer("components", name))
             for name, body in sorted(self.spec.get("components", {}).items())
         }
-        platform = PlatformParser(self.source, self.unsupported, self.invalid).configs({k for k, v in executors.items() if v is not None}, set(self.importers))
+        platform_parser = PlatformParser(self.source, self.unsupported, self.invalid)
+        platform = platform_parser.configs({k for k, v in executors.items() if v is not None}, set(self.importers))
         for label, config in platform.items():
             executors[label] = dataclasses.replace(executors[label], kubernetes=config)
         root = self.component("root", self.spec["root"], "/root")
@@ -84,6 +84,7 @@ class _Parser:
             schema_version=self.spec.get("schemaVersion", ""),
             default_pipeline_root=self.spec.get("defaultPipelineRoot", ""),
             importers=self.importers,
+            config=platform_parser.pipeline_config(),
         )
         self.invalid += reference_problems(self.source, pipeline)
         return pipeline
@@ -300,6 +301,7 @@ class _Parser:
             schema_title=type_schema.get("schemaTitle", "system.Artifact"),
             schema_version=type_schema.get("schemaVersion", "0.0.1"),
             metadata=body.get("metadata") or {},
+            download_to_workspace=bool(body.get("downloadToWorkspace", False)),
             pointer=at,
         )
 

@@ -24,6 +24,10 @@ MSG_PLATFORM_INPUT = (
 )
 MSG_PLATFORM_VALUE = "{what} needs a value: a constant, a componentInputParameter or a taskOutputParameter"
 MSG_PLATFORM_CONSTANT = "{what} must be {kind}, not {value!r}"
+MSG_WORKSPACE_FIELD = (
+    "The workspace's pvcSpecPatch may set accessModes and storageClassName only (as KFP's compiler "
+    "allows), not {key!r}"
+)
 
 # Every kfp-kubernetes field kfp2argo maps, as a tree of JSON names (None: a leaf). Any other
 # field, including one a newer kfp-kubernetes adds, is reported rather than dropped.
@@ -95,8 +99,8 @@ class PlatformParser:
                     self.not_yet(f"The {name!r} platform spec", at)
                 continue
             for key in sorted(body):
-                if key != "deploymentSpec" and body[key]:
-                    self.not_yet(_PLATFORM_KEYS.get(key, f"The platform spec field {key!r}"), f"{at}/{escape_pointer_token(key)}")
+                if key not in ("deploymentSpec", "pipelineConfig") and body[key]:
+                    self.not_yet(f"The platform spec field {key!r}", f"{at}/{escape_pointer_token(key)}")
             executor_specs = (body.get("deploymentSpec") or {}).get("executors") or {}
             for label, spec in sorted(executor_specs.items()):
                 spec_at = f"{at}/deploymentSpec/executors/{escape_pointer_token(label)}"
@@ -108,6 +112,33 @@ class PlatformParser:
                 self.unmapped(spec, _KUBERNETES_FIELDS, spec_at)
                 result[label] = self.config(spec, spec_at)
         return result
+
+    def pipeline_config(self) -> ir.PipelineConfig | None:
+        """``platforms.kubernetes.pipelineConfig``: the workspace, TTLs and deadline."""
+        body = ((self.source.platform_spec or {}).get("platforms") or {}).get("kubernetes", {}).get("pipelineConfig")
+        if not body:
+            return None
+        at = "/platforms/kubernetes/pipelineConfig"
+        workspace = None
+        if body.get("workspace") is not None:
+            spec = body["workspace"]
+            patch = _plain_json((spec.get("kubernetes") or {}).get("pvcSpecPatch") or {})
+            for key in sorted(set(patch) - {"accessModes", "storageClassName"}):
+                self.invalid(MSG_WORKSPACE_FIELD.format(key=key), f"{at}/workspace/kubernetes/pvcSpecPatch/{escape_pointer_token(key)}")
+            workspace = ir.Workspace(spec.get("size", ""), patch, f"{at}/workspace")
+
+        def seconds(key: str) -> int | None:
+            value = body.get(key)
+            return int(value) if value is not None and int(value) > 0 else None
+
+        return ir.PipelineConfig(
+            workspace=workspace,
+            ttl_after_completion=seconds("resourceTtlOnCompletion"),
+            ttl_after_success=seconds("resourceTtlOnSuccess"),
+            ttl_after_failure=seconds("resourceTtlOnFailure"),
+            active_deadline_seconds=seconds("activeDeadlineSeconds"),
+            pointer=at,
+        )
 
     def unmapped(self, body: Any, fields: dict[str, Any], at: str) -> None:
         """Report every field of ``body`` that is not in the ``fields`` tree."""
@@ -233,9 +264,6 @@ class PlatformParser:
         return ir.PlatformValue(source, names.platform_parameter(kind, self.counters[kind]), at)
 
 
-_PLATFORM_KEYS = {
-    "pipelineConfig": "The pipeline-level Kubernetes config (dsl.PipelineConfig: workspace, TTLs, deadline)",
-}
 _KIND_NAMES = {"secret": "secret", "configMap": "config-map"}
 
 

@@ -78,7 +78,7 @@ def partition(source: Source, pipeline: ir.Pipeline, facts: Analysis) -> tuple[i
     pipeline = dataclasses.replace(
         pipeline, root=root, components=dict(sorted(out.components.items())), executors=dict(sorted(out.executors.items()))
     )
-    return pipeline, Analysis(pipeline)
+    return pipeline, Analysis(pipeline, facts.runtime_scheme)
 
 
 @dataclass

@@ -37,6 +37,8 @@ ARGO_BACKED = (
 # placeholder text in a constant reaches the component as it is.
 IN_CONSTANTS = ARGO_BACKED
 PIPELINE_ROOT = "pipeline_root"
+WORKSPACE_PLACEHOLDER = "{{$.workspace_path}}"
+WORKSPACE_MOUNT_PATH = "/kfp-workspace"  # what it stands for: KFP's mount path of the workspace
 VERTEX_ONLY = (
     "pipeline_google_cloud_project_id",
     "pipeline_google_cloud_location",
@@ -204,10 +206,10 @@ def if_present_inputs(argv: tuple[str, ...]) -> frozenset[str]:
     return frozenset(found)
 
 
-def reads_uri(argv: tuple[str, ...], artifact: str) -> bool:
-    """Whether an argv reads ``{{$.inputs.artifacts['<artifact>'].uri}}``."""
+def reads_artifact(argv: tuple[str, ...], artifact: str, attr: str) -> bool:
+    """Whether an argv reads ``{{$.inputs.artifacts['<artifact>'].<attr>}}``."""
     return any(
-        isinstance(ref, IORef) and (ref.side, ref.kind, ref.name, ref.attr) == ("inputs", "artifacts", artifact, "uri")
+        isinstance(ref, IORef) and (ref.side, ref.kind, ref.name, ref.attr) == ("inputs", "artifacts", artifact, attr)
         for ref in references(argv)
     )
 
@@ -262,8 +264,10 @@ def container_reference(ref: Ref, component: ir.Component, imported: frozenset[s
     """What a placeholder in a container component's argv stands for, as one of: ``job`` (a job
     or task placeholder), ``input-parameter``, ``input-list`` (a list of artifacts as JSON),
     ``input-uri`` (the original URI of an imported artifact), ``input-path``,
-    ``output-parameter-file``, ``output-artifact-path``; None when kfp2argo cannot map it (it
-    names nothing the component has, or has no meaning outside a Python component)."""
+    ``output-parameter-file``, ``output-artifact-path``, ``output-metadata`` (an output
+    artifact's metadata before the component runs: ``{}``, as kfp.local gives it); None when
+    kfp2argo cannot map it (it names nothing the component has, or has no meaning outside a
+    Python component)."""
     if isinstance(ref, NamedRef):
         return "job" if ref.name != "$" else None
     side, kind, attr = ref.side, ref.kind, ref.attr
@@ -280,6 +284,8 @@ def container_reference(ref: Ref, component: ir.Component, imported: frozenset[s
         return "output-parameter-file" if component.outputs.parameter(ref.name) is not None else None
     if (side, kind) == ("outputs", "artifacts") and attr in ("path", "uri"):
         return "output-artifact-path" if component.outputs.artifact(ref.name) is not None else None
+    if (side, kind, attr) == ("outputs", "artifacts", "metadata"):
+        return "output-metadata" if component.outputs.artifact(ref.name) is not None else None
     return None
 
 

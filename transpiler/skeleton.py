@@ -12,12 +12,11 @@ reproducible.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from transpiler import data, ir
+from transpiler import data, emit, ir
 from transpiler.version import __version__
 from transpiler.errors import Diagnostic, UsageError, pointer
 
@@ -108,7 +107,7 @@ def _template(skeleton_path: str | None, file: str) -> Any:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    environment.filters["quote"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    environment.filters["quote"] = lambda value: emit.json_text(str(value))
     try:
         return environment.from_string(text)
     except jinja2.TemplateSyntaxError as err:

@@ -15,16 +15,23 @@ will be built. A problem found twice (two tasks of one component) is reported on
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from transpiler import cel, ir, placeholders, wire
-from transpiler.analysis import Analysis, accelerator_resource, is_collected, pvc_operation, split_root
-from transpiler.errors import Diagnostic, UnsupportedFeature, UsageError
+from transpiler import cel, ir, k8s, names, placeholders, wire
+from transpiler.analysis import Analysis, accelerator_resource, is_collected, pvc_operation, scheme_family, split_root
+from transpiler.errors import Diagnostic, UnsupportedFeature, UsageError, escape_pointer_token
 from transpiler.load import Source
 from transpiler.options import Options
+from transpiler.validate import MSG_CYCLE, find_cycle
 
 MSG_CONSTANT_TYPE = "The constant for input {name!r} does not fit its type {type}: {problem}"
-MSG_ROOT_ARTIFACT = "Pipeline-level input artifacts have no Argo equivalent in a self-contained workflow. Produce the artifact in a task (e.g. dsl.importer) instead"
+MSG_ROOT_ARTIFACT = (
+    "Pipeline input artifact {name!r} needs a location in a {kind}: give it with --input-artifact "
+    "{name}=URI (gs://, s3://, minio:// or http(s)://), or compile a workflow-template and set "
+    "spec.arguments.artifacts in the Workflow that runs it"
+)
+MSG_ROOT_ARTIFACT_LIST = "A pipeline input that is a list of artifacts is not supported: Argo's workflow arguments hold single artifacts"
 MSG_CONDITION = "Condition {condition!r}, at character {offset}: {message}"
 MSG_LOOP_REUSE = "Component {component!r} is the body of a dsl.ParallelFor loop and cannot be used by another task"
 MSG_LOOP_CONTAINER = "A dsl.ParallelFor loop must iterate over a DAG component; {component!r} is a container component"
@@ -32,6 +39,11 @@ MSG_ITEMS = "The literal loop items are not usable: {problem}"
 MSG_NO_ITEMS = "A dsl.ParallelFor loop needs items: a literal list or one of the task's input parameters"
 MSG_IMPORTER_TASK = "A dsl.importer task with {what} is not supported: the importer runs no pod of its own"
 MSG_IMPORTER_OUTPUT = "An importer's artifact as an output of a pipeline or sub-pipeline is not supported yet. Pass it to a task instead"
+MSG_HTTP_PATH = (
+    "This container component reads the path of artifact {name!r}, which may be imported from an "
+    "http(s) URI: KFP's launcher downloads only gs://, s3:// and minio:// artifacts and leaves this "
+    "placeholder unresolved. Read {{{{$.inputs.artifacts['{name}'].uri}}}} and fetch it in the component"
+)
 MSG_METADATA_PLACEHOLDER = "The importer metadata placeholder {text} is not supported: only {{{{$.inputs.parameters['...']}}}} is"
 MSG_EMPTY_DAG = "This DAG holds only dsl.importer tasks, which become no Argo tasks; Argo needs at least one task"
 MSG_NESTED_PRODUCER = (
@@ -44,6 +56,11 @@ MSG_LIST_SHAPE = "This input is {expected} but receives {actual}"
 MSG_PLACEHOLDER = (
     "The placeholder {text} is not supported in a container component. It names no input or output "
     "of the component, or has no Argo equivalent outside a Python component"
+)
+MSG_INPUT_METADATA = (
+    "The placeholder {text} is not supported in a container component: KFP's launcher leaves an "
+    "input artifact's metadata unresolved there. Read the metadata in a Python component "
+    "(artifact.metadata), or pass the values the command needs as parameters"
 )
 MSG_LITERAL_TAG = (
     "This argv text contains {{{{ which Argo's templating would read (Argo has no escape syntax). "
@@ -71,7 +88,39 @@ MSG_IMAGE_PLACEHOLDER = (
     "task output>)) or a constant: KFP's backend replaces the whole image with the value of the first "
     "{{{{$.inputs.parameters[...]}}}} in it, so other text around it would be dropped"
 )
+MSG_NO_WORKSPACE = (
+    "{what} needs the pipeline workspace, and the pipeline has none. Give it one: "
+    "@dsl.pipeline(pipeline_config=dsl.PipelineConfig(workspace=dsl.WorkspaceConfig(size=...)))"
+)
+MSG_WORKSPACE_SIZE = "The workspace size {size!r} is {problem}"
+MSG_WORKSPACE_ACCESS = (
+    "The workspace needs access modes: give pvcSpecPatch={'accessModes': ['ReadWriteOnce']} (or "
+    "ReadWriteMany where the run's pods may land on different nodes), or defaultWorkspace.accessModes "
+    "in kfp2argo.yaml, which stands for the default workspace spec of KFP's API server"
+)
+MSG_WORKSPACE_CLASS = "The workspace's storageClassName must be left out (the cluster's default) or not empty"
+MSG_WORKSPACE_CONFLICT = "This volume {what} conflicts with the pipeline workspace ({workspace}), as on KFP"
+MSG_WORKSPACE_IMPORT = (
+    "An importer downloads into the workspace only from gs://, s3:// or minio:// URIs (KFP's launcher "
+    "has no workspace path for others)"
+)
 MSG_PVC_ARGV = "A CreatePVC/DeletePVC component ({image}) cannot have a command or args"
+MSG_TASK_CONFIG = (
+    "dsl.TaskConfig is not supported yet: KFP's driver gives the component its pod's configuration "
+    "(resources, env, volumes, scheduling) as JSON and applies a passthrough field to the pod only "
+    "with apply_to_task; kfp2argo does neither. Read what the component needs as parameters instead"
+)
+MSG_CRON_PARAMETER = (
+    "A CronWorkflow starts its runs itself, so parameter {name!r} needs a value: give one with "
+    "-p {name}=VALUE"
+)
+MAX_ANNOTATION_BYTES = 200 * 1024  # Kubernetes keeps 256 KiB of annotations; the rest is for kfp2argo's and the user's own
+MSG_ANNOTATIONS = (
+    "The pipeline's description and display name are {size} bytes; they become annotations, of "
+    "which Kubernetes keeps 256 KiB in all (kfp2argo takes at most {limit}). Shorten the description"
+)
+MSG_QUANTITY = "The {key} resource {value!r} is {problem}"
+MSG_PLATFORM_FIELD = "In the platform spec, {what} {value!r} is {problem}"
 MSG_SELECTOR = "The node selector {value!r} must map label names to strings"
 MSG_JSON_FIELD = "The constant {what} is not a Kubernetes {kind}: {problem}"
 
@@ -85,6 +134,11 @@ def check(source: Source, pipeline: ir.Pipeline, facts: Analysis, options: Optio
     """
     checker = _Checker(source, pipeline, facts, options)
     checker.pipeline_root()
+    checker.workspace()
+    checker.input_artifacts()
+    checker.cron_parameters()
+    checker.task_configs()
+    checker.annotations()
     for component in facts.reachable_dags():
         loop = facts.loop_task(component)
         if loop is not None:
@@ -119,6 +173,84 @@ class _Checker:
             if self.options.pipeline_root:
                 raise UsageError([Diagnostic(message, "", "--pipeline-root")])
             self.refuse(message, "/defaultPipelineRoot")
+
+    # --- the pipeline's input artifacts ----------------------------------------------------------
+
+    def task_configs(self) -> None:
+        """``dsl.TaskConfig``: KFP's driver hands the component its pod's final configuration as
+        JSON and applies a passthrough field to the pod only with ``apply_to_task``; kfp2argo
+        builds neither, so both are refused rather than half done."""
+        for name, component in sorted(self.source.pipeline_spec.get("components", {}).items()):
+            at = f"/components/{escape_pointer_token(name)}"
+            if component.get("taskConfigPassthroughs"):
+                self.refuse(MSG_TASK_CONFIG, at + "/taskConfigPassthroughs")
+            for parameter, definition in sorted(component.get("inputDefinitions", {}).get("parameters", {}).items()):
+                if definition.get("parameterType") == "TASK_CONFIG":
+                    self.refuse(MSG_TASK_CONFIG, f"{at}/inputDefinitions/parameters/{escape_pointer_token(parameter)}")
+
+    def cron_parameters(self) -> None:
+        """A CronWorkflow starts its runs itself: every parameter needs a value."""
+        if self.options.kind != "cron-workflow":
+            return
+        for parameter in self.pipeline.root.inputs.parameters:
+            if parameter.default is ir.MISSING and not parameter.optional:
+                self.refuse(MSG_CRON_PARAMETER.format(name=parameter.name), parameter.pointer)
+
+    def annotations(self) -> None:
+        """The pipeline's description and display name become annotations, which Kubernetes
+        keeps to 256 KiB in all."""
+        info = self.pipeline
+        size = sum(len((text or "").encode("utf-8")) for text in (info.description, info.display_name))
+        if size > MAX_ANNOTATION_BYTES:
+            self.refuse(MSG_ANNOTATIONS.format(size=size, limit=MAX_ANNOTATION_BYTES), "/pipelineInfo")
+
+    def input_artifacts(self) -> None:
+        """A pipeline input artifact is a workflow argument: a Workflow needs its location, a
+        template may leave it to the Workflow that runs it."""
+        for artifact in self.pipeline.root.inputs.artifacts:
+            if artifact.is_list:
+                self.refuse(MSG_ROOT_ARTIFACT_LIST, artifact.pointer)
+            elif artifact.uri is None and not artifact.optional and self.options.kind in ("workflow", "cron-workflow"):
+                self.refuse(MSG_ROOT_ARTIFACT.format(name=artifact.name, kind=self.options.kind), artifact.pointer)
+
+    # --- the workspace ----------------------------------------------------------------------------
+
+    def workspace(self) -> None:
+        workspace = self.pipeline.config.workspace if self.pipeline.config else None
+        if workspace is None:
+            for what, at, document in self.workspace_uses():
+                self.refuse(MSG_NO_WORKSPACE.format(what=what), at, document)
+            return
+        problem = k8s.non_negative_quantity(workspace.size)
+        if problem:
+            self.refuse(MSG_WORKSPACE_SIZE.format(size=workspace.size, problem=problem), workspace.pointer + "/size", 1)
+        spec = workspace.claim_spec(dict(self.options.default_workspace))
+        if not spec.get("accessModes"):
+            self.refuse(MSG_WORKSPACE_ACCESS, workspace.pointer, 1)
+        if spec.get("storageClassName", None) == "":
+            self.refuse(MSG_WORKSPACE_CLASS, workspace.pointer, 1)
+        for executor in self.pipeline.executors.values():
+            for what, path, at in _volumes(executor.kubernetes):
+                if what == names.WORKSPACE_VOLUME or path.startswith(placeholders.WORKSPACE_MOUNT_PATH):
+                    self.refuse(MSG_WORKSPACE_CONFLICT.format(what=what, workspace=placeholders.WORKSPACE_MOUNT_PATH), at, 1)
+
+    def workspace_uses(self) -> list[tuple[str, str, int]]:
+        """(what, pointer, document) of everything that needs the workspace."""
+        uses = []
+        for component in self.facts.dags:
+            for task in component.dag.tasks:  # type: ignore[union-attr]
+                for binding in task.parameters:
+                    value = binding.source.value if isinstance(binding.source, ir.Constant) else None
+                    if isinstance(value, str) and placeholders.WORKSPACE_PLACEHOLDER in value:
+                        uses.append((placeholders.WORKSPACE_PLACEHOLDER, binding.pointer, 0))
+        for executor in self.pipeline.executors.values():
+            texts = list(executor.argv) + [v for _, v in executor.env]
+            if any(placeholders.WORKSPACE_PLACEHOLDER in t for t in texts):
+                uses.append((placeholders.WORKSPACE_PLACEHOLDER, executor.pointer, 0))
+        for importer in self.pipeline.importers.values():
+            if importer.download_to_workspace:
+                uses.append(("dsl.importer(download_to_workspace=True)", importer.pointer + "/downloadToWorkspace", 0))
+        return uses
 
     # --- loops --------------------------------------------------------------------------------
 
@@ -163,6 +295,9 @@ class _Checker:
                 self.task(component, task, importers)
         if not [t for t in component.dag.tasks if t.name not in importers]:
             self.refuse(MSG_EMPTY_DAG, component.pointer + "/dag")
+        cycle = find_cycle(self.facts.upstream(component))  # with the platform spec's reads
+        if cycle:
+            self.refuse(MSG_CYCLE.format(cycle=" -> ".join(cycle)), component.dag.task(cycle[0]).pointer)
         self.dag_outputs(component, importers)
 
     def task(self, parent: ir.Component, task: ir.Task, importers: set[str]) -> None:
@@ -195,6 +330,7 @@ class _Checker:
     def artifact(self, parent: ir.Component, task: ir.Task, target: ir.Component, binding: ir.ArtifactBinding,
                  importers: set[str]) -> None:
         source = binding.source
+        self.http_path(parent, target, binding)
         if isinstance(source, ir.TaskOutput) and source.task in importers:
             self.importer(parent, parent.dag.task(source.task))  # type: ignore[union-attr]
             return
@@ -209,8 +345,14 @@ class _Checker:
             if expected != actual:
                 shape = {True: "a list of artifacts", False: "one artifact"}
                 self.refuse(MSG_LIST_SHAPE.format(expected=shape[expected], actual=shape[actual]), binding.pointer)
-        elif isinstance(source, ir.ComponentInput) and parent is self.pipeline.root:
-            self.refuse(MSG_ROOT_ARTIFACT, binding.pointer)
+
+    def http_path(self, parent: ir.Component, target: ir.Component, binding: ir.ArtifactBinding) -> None:
+        executor = self.facts.executor(target)
+        if executor is None or placeholders.is_python_component(executor.argv):
+            return
+        if placeholders.reads_artifact(executor.argv, binding.name, "path") and \
+                any(scheme_family(s) == "http" for s in self.facts.binding_schemes(parent, binding)):
+            self.refuse(MSG_HTTP_PATH.format(name=binding.name), binding.pointer)
 
     def importer(self, parent: ir.Component, producer: ir.Task) -> None:
         """An importer task whose artifact a sibling reads: its URI must have a known scheme
@@ -225,6 +367,8 @@ class _Checker:
         if problem or found is None:
             self.refuse(problem or "", at)
             return
+        if spec.download_to_workspace and found not in ("gs", "s3", "minio"):
+            self.refuse(MSG_WORKSPACE_IMPORT, spec.pointer + "/downloadToWorkspace")
         self.constants(producer, self.pipeline.components[producer.component])
         uri = spec.uri.value if isinstance(spec.uri, ir.Constant) else None
         texts = [uri] if uri is not None and found in ("gs", "s3", "minio") else []
@@ -303,7 +447,8 @@ class _Checker:
             elif isinstance(piece, placeholders.NamedRef) and piece.name != "$":
                 self.job_placeholder(piece, at)
             elif placeholders.container_reference(piece, component, imported) is None:
-                self.refuse(MSG_PLACEHOLDER.format(text=piece.text), at)
+                metadata = isinstance(piece, placeholders.IORef) and piece.side == "inputs" and "'].metadata" in piece.text
+                self.refuse((MSG_INPUT_METADATA if metadata else MSG_PLACEHOLDER).format(text=piece.text), at)
 
     def literal(self, text: str, at: str) -> None:
         if not wire.tags_inert(text):
@@ -312,6 +457,8 @@ class _Checker:
     def job_placeholder(self, ref: placeholders.NamedRef, at: str) -> None:
         if ref.name in dict(self.options.placeholder_values) or ref.name in placeholders.ARGO_BACKED:
             return
+        if ref.text == placeholders.WORKSPACE_PLACEHOLDER:
+            return  # refused with its location by workspace() where there is no workspace
         if ref.name == placeholders.PIPELINE_ROOT:
             if not (self.options.pipeline_root or self.pipeline.default_pipeline_root):
                 self.refuse(MSG_PIPELINE_ROOT.format(text=ref.text), at)
@@ -330,11 +477,12 @@ class _Checker:
         if retry is None or retry.max_retry_count <= 0:
             return
         factor = retry.backoff_factor
-        if factor is not None and float(factor) != int(float(factor)):
+        if factor is not None and (not math.isfinite(float(factor)) or float(factor) != int(float(factor))):
             self.refuse(MSG_BACKOFF_FACTOR.format(factor=factor), retry.pointer + "/backoffFactor")
 
     def resources(self, component: ir.Component, executor: ir.ContainerSpec) -> None:
-        """Resource fields that hold placeholders become a pod spec patch, resolved like argv."""
+        """Resource fields that hold placeholders become a pod spec patch, resolved like argv;
+        constant ones must be Kubernetes quantities."""
         resources = executor.resources
         kind, count = resources.accelerator_type, resources.accelerator_count
         accelerator = ((accelerator_resource(kind) or kind) if kind and count else None, count)
@@ -344,11 +492,16 @@ class _Checker:
             if key and value and (placeholders.PLACEHOLDER.search(value) or placeholders.PLACEHOLDER.search(key)):
                 self.pieces(placeholders.split(key), component, frozenset(), resources.pointer)
                 self.pieces(placeholders.split(value), component, frozenset(), resources.pointer)
+            elif key and value and k8s.quantity(value):
+                self.refuse(MSG_QUANTITY.format(key=key, value=value[:100], problem=k8s.quantity(value)), resources.pointer)
 
     def platform(self, config: ir.KubernetesConfig) -> None:
-        """Constant JSON values of the platform spec must be the Kubernetes objects they stand for."""
+        """Constants of the platform spec must be what their Kubernetes fields take, and JSON
+        values the Kubernetes objects they stand for."""
         from hera.workflows import models as m  # only pipelines with a platform spec pay for it
 
+        for what, value, problem, at in k8s.config_problems(config):
+            self.refuse(MSG_PLATFORM_FIELD.format(what=what, value=value[:100], problem=problem), at, 1)
         json_value = config.node_selector_json
         if json_value is not None and json_value.input is None:
             selector = json_value.source.value  # type: ignore[union-attr]
@@ -381,3 +534,13 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []
+
+
+def _volumes(config: ir.KubernetesConfig | None) -> list[tuple[str, str, str]]:
+    """(volume name, mount path, pointer) of every volume a platform spec mounts."""
+    if config is None:
+        return []
+    found = [(v.volume_name, v.mount_path, v.pointer) for v in (*config.ephemeral_volumes, *config.empty_dirs)]
+    found += [("", m.mount_path, m.pointer) for m in config.pvc_mounts]
+    found += [("", v.mount_path, v.pointer) for v in config.object_volumes]
+    return found

@@ -169,6 +169,7 @@ class _Resolver:
             "input-path": lambda: io.input_artifact_path(name),
             "output-parameter-file": lambda: io.output_parameter_path(name),
             "output-artifact-path": lambda: io.output_artifact_path(name),
+            "output-metadata": lambda: io.EMPTY_METADATA,
         }[kind or ""]()
 
 

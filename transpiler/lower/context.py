@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from transpiler import argo_expr, expr, ir, names, placeholders, wire
 from transpiler.analysis import Analysis
 from transpiler.load import Source
+from transpiler.lower import io
 from transpiler.options import Options
 from transpiler.plan import Plan
 
@@ -55,6 +56,8 @@ class Context:
             return given[ref.name].replace("$", "$$")
         if ref.name == "pipeline_root":
             return self.pipeline_root.replace("$", "$$")
+        if ref.name == "workspace_path":
+            return io.WORKSPACE_PATH
         if ref.name == "pipeline_job_schedule_time_utc":
             return self.schedule_time()
         return _ARGO_VARIABLES[ref.name]()

@@ -23,7 +23,7 @@ from __future__ import annotations
 from hera.workflows import models as m
 
 from transpiler import argo_expr, expr, ir, names, wire
-from transpiler.analysis import parameter_default
+from transpiler.analysis import parameter_default, scheme_family, scheme_of
 from transpiler.lower import artifacts, collected, io
 from transpiler.lower.context import Context
 from transpiler.lower.importer import imported_uri
@@ -36,7 +36,7 @@ def lower_dag(ctx: Context, component: ir.Component) -> m.Template:
     facts, plan = ctx.facts, ctx.plan
     tasks = [_task(scope, task) for task in component.dag.tasks if task.name not in scope.importers]
     loop = facts.loop_task(component)
-    inputs = None if scope.is_root else dag_inputs(component)
+    inputs = _root_inputs(component) if scope.is_root else dag_inputs(component)
     collect_inputs = [names.LOOP_NODE_PARAMETER] if loop and facts.collects(component) else []
     collect_inputs += [names.collect_key_parameter(output) for output in facts.collect_inputs(component)]
     collect_inputs += [names.collect_key_parameter(output) for output in facts.list_outputs(component)]
@@ -49,6 +49,22 @@ def lower_dag(ctx: Context, component: ir.Component) -> m.Template:
         outputs=_outputs(scope),
         dag=m.DAGTemplate(tasks=tasks, **_targets(scope)),
     )
+
+
+def _root_inputs(root: ir.Component) -> m.Inputs | None:
+    """The pipeline's input artifacts, which Argo passes from the workflow's arguments (its
+    parameters are read as ``workflow.parameters``). One that is neither optional nor given a
+    URI must come from the Workflow that runs the template: Argo fails the run without it. An
+    http(s) URI is not downloaded (``importer.pipeline_input``)."""
+    artifacts = [
+        m.Artifact(name=names.parameter_name(a.name), optional=True if a.optional or _is_url(a.uri) else None)
+        for a in root.inputs.artifacts
+    ]
+    return m.Inputs(artifacts=artifacts) if artifacts else None
+
+
+def _is_url(uri: str | None) -> bool:
+    return scheme_family(scheme_of(uri or "") or "") == "http"
 
 
 def dag_inputs(component: ir.Component, skip: str | None = None) -> m.Inputs | None:

@@ -11,12 +11,16 @@ artifact whose location is the URI's, in the form Argo's artifact drivers read:
   workflow's artifact repository (endpoint, bucket and credentials: ``Relocate`` in Argo's
   executor). KFP's ``minio://`` names the MinIO that holds its pipeline root; here it is the
   repository, whose bucket must be ``b``;
-* ``http(s)://...`` -> ``http: {url: ...}``.
+* ``http(s)://...``: no argument artifact. KFP's launcher downloads only the URIs it maps to a
+  local path (gs, s3, minio: ``LocalPathForURI``); an http(s) artifact reaches the component as
+  its URI, which KFP's SDK also gives as ``artifact.path`` (``support`` refuses a container
+  component that reads its ``.path``: KFP leaves that placeholder unresolved).
 
-The object is downloaded as it is (``archive: none``). A URI known only at run time is split by
-an expression in the argument; its scheme, which decides the kind of location, is known at
-compile time (``analysis.Analysis.importer_scheme``), and a run-time URI with another scheme
-fails the consumer. The consumer's executor input sees the original URI and the importer's
+The object is downloaded as it is (``archive: none``), and, as KFP's launcher does, whether or
+not the component reads its path: an unreadable object fails the consumer. A URI known only at
+run time is split by an expression in the argument; its scheme, which decides the kind of
+location, is known at compile time (``analysis.Analysis.importer_scheme``: the URIs the value
+may have, or ``--importer-scheme``), and a run-time URI with another scheme fails the consumer. The consumer's executor input sees the original URI and the importer's
 metadata: both travel in the artifact's metadata companion parameter (the URI under the reserved
 key ``kfp2argo:uri``), and the launcher links KFP's local path for the URI (``/gcs/b/k`` ...) to
 the downloaded file, so ``artifact.path`` reads it.
@@ -29,17 +33,19 @@ from typing import Any
 from hera.workflows import models as m
 
 from transpiler import argo_expr, expr, ir, names, placeholders, wire
-from transpiler.analysis import LOCAL_ROOTS, scheme_family, split_uri
+from transpiler.analysis import scheme_family, scheme_of, split_uri
 from transpiler.lower import io
 from transpiler.lower.values import Scope, Value, parameter_value
 
 URI_KEY = "kfp2argo:uri"
+WORKSPACE_KEY = "_kfp_workspace"  # KFP's own metadata flag of an artifact downloaded into the workspace
 AWS_S3_ENDPOINT = "s3.amazonaws.com"
 
 
-def imported_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Artifact, m.Parameter]:
-    """The argument artifact for an importer's artifact: its location, downloaded as it is, and
-    its metadata companion (the importer's metadata and the original URI)."""
+def imported_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Artifact | None, m.Parameter]:
+    """The argument artifact for an importer's artifact (its location, downloaded as it is; None
+    for an http(s) URI, which KFP does not download) and its metadata companion (the importer's
+    metadata and the original URI)."""
     producer = _producer(scope, binding)
     spec = scope.ctx.pipeline.importer(producer.component)
     assert spec is not None
@@ -51,10 +57,13 @@ def imported_argument(scope: Scope, binding: ir.ArtifactBinding) -> tuple[m.Arti
     }
     uri_expr = uri_value.expr if uri_value else None
     metadata = _companion(spec, uri_scheme, uri, uri_expr, inputs)
-    location = _location(uri_scheme, uri, uri_expr)
+    companion = m.Parameter(name=names.metadata_parameter(binding.name), value=metadata)
+    if scheme_family(uri_scheme) == "http":
+        return None, companion
+    # Not optional: a missing object fails the consumer, as KFP's launcher fails it.
     artifact = m.Artifact(name=names.parameter_name(binding.name), archive=m.ArchiveStrategy(none=m.NoneStrategy()),
-                          optional=True, **location)
-    return artifact, m.Parameter(name=names.metadata_parameter(binding.name), value=metadata)
+                          **location(uri_scheme, uri, uri_expr))
+    return artifact, companion
 
 
 def imported_uri(scope: Scope, binding: ir.ArtifactBinding) -> str:
@@ -93,12 +102,10 @@ def _inputs(scope: Scope, producer: ir.Task) -> dict[str, Value]:
     return {b.name: parameter_value(scope, producer, component, b) for b in producer.parameters}
 
 
-def _location(uri_scheme: str, uri: str | None, uri_expr: str | None) -> dict[str, Any]:
-    """The location of the argument artifact, as ``hera`` ``Artifact`` keywords: from the URI
-    (a constant) or from an expression whose value is the URI's wire text."""
-    if scheme_family(uri_scheme) == "http":
-        url = uri if uri is not None else argo_expr.expression(expr.uri_part(uri_expr or "", uri_scheme, "url"))
-        return {"http": m.HTTPArtifact(url=url)}
+def location(uri_scheme: str, uri: str | None, uri_expr: str | None) -> dict[str, Any]:
+    """The location of an artifact with a gs://, s3:// or minio:// URI, as ``hera`` ``Artifact``
+    keywords: from the URI (a constant) or from an expression whose value is the URI's wire
+    text."""
     if uri is not None:
         parts = split_uri(uri)
         assert parts is not None
@@ -113,17 +120,34 @@ def _location(uri_scheme: str, uri: str | None, uri_expr: str | None) -> dict[st
     return {"s3": m.S3Artifact(key=key)}  # minio: key-only, completed from the artifact repository
 
 
+def pipeline_input(artifact: ir.ArtifactDef) -> tuple[m.Artifact | None, m.Parameter]:
+    """A pipeline input artifact as workflow arguments: the artifact at its ``--input-artifact``
+    URI (none without a URI: the Workflow that runs a template gives it, as Argo takes no
+    artifact argument without a location; none for an http(s) URI, which is not downloaded) and
+    its metadata companion, which carries the URI as an importer's does."""
+    scheme = scheme_of(artifact.uri or "")
+    name = names.parameter_name(artifact.name)
+    if artifact.uri is None:
+        metadata = wire.NONE if artifact.optional else io.EMPTY_METADATA
+        return None, m.Parameter(name=names.metadata_parameter(artifact.name), value=metadata)
+    companion = m.Parameter(name=names.metadata_parameter(artifact.name), value=wire.wire_value({URI_KEY: artifact.uri}, "STRUCT"))
+    if scheme is None or scheme_family(scheme) == "http":
+        return None, companion
+    return m.Artifact(name=name, archive=m.ArchiveStrategy(none=m.NoneStrategy()), **location(scheme, artifact.uri, None)), companion
+
+
 def _companion(importer: ir.Importer, uri_scheme: str, uri: str | None, uri_expr: str | None,
                inputs: dict[str, tuple[bool, str]]) -> str:
     """The artifact's metadata companion (STRUCT wire text, or an expression tag giving it): the
     importer's metadata with its ``{{$.inputs.parameters['x']}}`` placeholders resolved as
     ``kfp.local`` does (a string as it is, any other value as JSON), plus the URI under
-    ``URI_KEY`` when KFP's SDK maps it to a local path. ``inputs`` maps each input of the
+    ``URI_KEY``. ``inputs`` maps each input of the
     importer task to (True, its canonical text) for a constant, else (False, an expression of
     its wire text)."""
     metadata: dict[str, Any] = dict(importer.metadata)
-    if uri_scheme in LOCAL_ROOTS:
-        metadata[URI_KEY] = uri if uri is not None else expr.Raw(expr.text_of(uri_expr or "nil"))
+    if importer.download_to_workspace:
+        metadata[WORKSPACE_KEY] = True  # KFP's driver marks it so; the SDK then reads it from the workspace
+    metadata[URI_KEY] = uri if uri is not None else expr.Raw(expr.text_of(uri_expr or "nil"))
     builder = _MetadataBuilder(inputs)
     if not builder.is_run_time(metadata):
         return wire.wire_value(builder.static(metadata), "STRUCT")

@@ -10,9 +10,10 @@ from typing import Any
 
 from hera.workflows import models as m
 
-from transpiler import ir, names
+from transpiler import ir, names, placeholders
 
 ROOT = "/kfp2argo"
+WORKSPACE_PATH = placeholders.WORKSPACE_MOUNT_PATH  # the pipeline workspace (dsl.WORKSPACE_PATH_PLACEHOLDER)
 OUTPUTS_ROOT = f"{ROOT}/outputs"
 EXECUTOR_OUTPUT_FILE = f"{OUTPUTS_ROOT}/executor_output.json"
 EMPTY_METADATA = "{}"
@@ -63,6 +64,10 @@ def input_artifact(artifact: ir.ArtifactDef) -> m.Artifact:
 
 def outputs_volume() -> m.Volume:
     return m.Volume(name=names.OUTPUTS_VOLUME, empty_dir=m.EmptyDirVolumeSource())
+
+
+def workspace_mount() -> m.VolumeMount:
+    return m.VolumeMount(name=names.WORKSPACE_VOLUME, mount_path=WORKSPACE_PATH)
 
 
 def outputs_mount() -> m.VolumeMount:

@@ -60,6 +60,8 @@ def invocation(
             placeholder_env[ref.text] = variable
             env.append(m.EnvVar(name=variable, value=ctx.job_placeholder(ref)))
     spec = _spec(component, placeholder_env)
+    # The spec stays readable unless a name in it (an input, a schema title) is text Argo would read.
+    spec = spec if wire.tags_inert(spec) else wire.encode_launcher_arg(spec)
     args = [spec, "--"] + [wire.encode_launcher_arg(e) for e in executor.argv]
     return ["python3", "-c", BOOT], args, env
 

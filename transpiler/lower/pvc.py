@@ -3,7 +3,10 @@ Argo ``resource`` templates.
 
 Create returns once the API server holds the claim (a claim of a WaitForFirstConsumer storage
 class is bound only when a pod uses it) and outputs its name. Delete fails when the claim does
-not exist, as KFP's DeletePVC does (``kubectl delete`` would ignore it). The manifest's run-time
+not exist, as KFP's DeletePVC does (``kubectl delete`` would ignore it), and returns once the
+claim is marked for deletion, as KFP's driver does: ``kubectl delete`` would wait until it is
+gone, which the ``kubernetes.io/pvc-protection`` finalizer holds off while any pod object that
+mounted it exists, and Argo keeps the run's completed pods. The manifest's run-time
 parts are expression tags rendering JSON (which is YAML); a null field is one Kubernetes leaves
 unset. What the workflow's service account needs (``create``, ``get``, ``delete`` on
 ``persistentvolumeclaims``) is in the README.
@@ -17,6 +20,8 @@ from hera.workflows import models as m
 
 from transpiler import argo_expr, expr, ir, names
 from transpiler.analysis import parameter_default, pvc_operation
+
+DELETE_FLAGS = ["--ignore-not-found=false", "--wait=false"]
 
 
 def pvc_template(component: ir.Component, executor: ir.ContainerSpec, name: str) -> m.Template:
@@ -33,7 +38,7 @@ def pvc_template(component: ir.Component, executor: ir.ContainerSpec, name: str)
     else:
         name_value = expr.required_name(_input(component, "pvc_name", "STRING"), "no PVC name")
         manifest = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": expr.Raw(name_value)}}
-        template.resource = m.ResourceTemplate(action="delete", manifest=_manifest_text(manifest), flags=["--ignore-not-found=false"])
+        template.resource = m.ResourceTemplate(action="delete", manifest=_manifest_text(manifest), flags=DELETE_FLAGS)
     return template
 
 

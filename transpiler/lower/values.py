@@ -13,9 +13,11 @@ Kubernetes platform spec.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from transpiler import argo_expr, cel, expr, ir, names, placeholders, wire
 from transpiler.analysis import parameter_default
+from transpiler.lower import io
 from transpiler.lower.context import Context
 
 
@@ -74,7 +76,7 @@ def parameter_value(scope: Scope, task: ir.Task, target: ir.Component, binding: 
         ref = placeholders.constant_placeholder(source.value)
         if ref is not None:
             return Value(*scope.ctx.constant_placeholder(ref, task, scope.task_names[task.name]))
-        text = wire.wire_value(source.value, target.inputs.parameter_type(binding.name))
+        text = wire.wire_value(with_workspace(source.value), target.inputs.parameter_type(binding.name))
         return Value(text, expr.string(text))
     if isinstance(source, ir.TaskOutput):
         if task.run_after_failure:
@@ -91,6 +93,14 @@ def parameter_value(scope: Scope, task: ir.Task, target: ir.Component, binding: 
         return value
     text = expr.item_field(value.expr, binding.field)
     return Value(argo_expr.expression(text), text)
+
+
+def with_workspace(value: Any) -> Any:
+    """A constant with ``{{$.workspace_path}}`` replaced by the workspace's path, as KFP's driver
+    does in a string constant (``support`` refused it where the pipeline has no workspace)."""
+    if isinstance(value, str) and placeholders.WORKSPACE_PLACEHOLDER in value:
+        return value.replace(placeholders.WORKSPACE_PLACEHOLDER, io.WORKSPACE_PATH)
+    return value
 
 
 def platform_value(scope: Scope, task: ir.Task, value: ir.PlatformValue) -> Value:

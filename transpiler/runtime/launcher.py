@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +28,8 @@ ESCAPE = "kfp2argo:"
 B64 = "kfp2argo:b64:"
 ERROR = "kfp2argo:error:"
 URI_KEY = "kfp2argo:uri"  # in an input artifact's metadata: the URI of an imported artifact
+WORKSPACE_KEY = "_kfp_workspace"  # KFP's flag: the artifact is in the pipeline workspace
+WORKSPACE = "/kfp-workspace"
 # KFP's SDK reads a remote URI's artifact.path from these local folders (artifact_types.py).
 LOCAL_PREFIXES = (("gs://", "/gcs/"), ("s3://", "/s3/"), ("minio://", "/minio/"))
 OPEN = "{" * 2
@@ -183,10 +186,12 @@ def read_inputs(spec):
         except ValueError as e:
             raise LauncherError("metadata of input artifact %r: %s" % (name, e))
         uri = meta.pop(URI_KEY, None)
-        if isinstance(uri, str) and local_path(uri) != uri:
+        if isinstance(uri, str) and local_path(uri) != uri and meta.get(WORKSPACE_KEY) is True:
+            place_in_workspace(name, a["path"], uri)
+        elif isinstance(uri, str) and local_path(uri) != uri:
             link_import(name, a["path"], uri)
-        else:
-            uri = a["path"]
+        elif not isinstance(uri, str):
+            uri = a["path"]  # an artifact a task made: its URI is where Argo put it
         artifacts[name] = {"artifacts": [artifact(name, a, meta, uri)]}
     return params, artifacts
 
@@ -249,6 +254,35 @@ def link_import(name, download, uri):
         raise LauncherError("imported artifact %r: cannot link %r: %s" % (name, uri[:200], e))
 
 
+def workspace_path(uri):
+    """Where KFP reads an artifact that is in the workspace: KFP's local path for its URI, under
+    the workspace's .artifacts folder (the SDK's Artifact.path does the same)."""
+    return confined(WORKSPACE + "/.artifacts", local_path(uri).lstrip("/"))
+
+
+def place_in_workspace(name, download, uri):
+    """An importer's artifact downloaded into the workspace: the first task that reads it copies
+    Argo's download there (whole, then renamed into place); later ones find it and leave it."""
+    try:
+        target = workspace_path(uri)
+        if os.path.lexists(target):
+            return
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        partial = "%s.kfp2argo-%d" % (target, os.getpid())
+        if os.path.isdir(download):
+            shutil.copytree(download, partial, symlinks=True)
+        else:
+            shutil.copy2(download, partial)
+        try:
+            os.rename(partial, target)
+        except OSError:  # another task placed it first
+            shutil.rmtree(partial, ignore_errors=True) if os.path.isdir(partial) else os.unlink(partial)
+            if not os.path.lexists(target):
+                raise
+    except (OSError, ValueError) as e:
+        raise LauncherError("artifact %r for the workspace: cannot place %r: %s" % (name, uri[:200], e))
+
+
 def artifact(name, a, metadata, uri=None):
     kind = {"schemaTitle": a.get("schemaTitle", "system.Artifact"),
             "schemaVersion": a.get("schemaVersion", "0.0.1")}
@@ -289,8 +323,10 @@ def placeholder_table(spec, ei):
         for name, arts in ei[side]["artifacts"].items():
             if spec.get(side, {}).get("artifacts", {}).get(name, {}).get("list"):
                 continue  # KFP has no path or URI placeholder for a list
-            uri = arts["artifacts"][0]["uri"]  # a local path, or an imported artifact's URI
-            table[key(".%s.artifacts['%s'].path" % (side, name))] = local_path(uri)
+            first = arts["artifacts"][0]
+            uri = first["uri"]  # a local path, or an imported artifact's URI
+            in_workspace = first["metadata"].get(WORKSPACE_KEY) is True and local_path(uri) != uri
+            table[key(".%s.artifacts['%s'].path" % (side, name))] = workspace_path(uri) if in_workspace else local_path(uri)
             table[key(".%s.artifacts['%s'].uri" % (side, name))] = uri
     for name, p in ei["outputs"]["parameters"].items():
         table[key(".outputs.parameters['%s'].output_file" % name)] = p["outputFile"]
