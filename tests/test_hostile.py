@@ -138,3 +138,53 @@ def test_a_description_too_long_for_the_annotations_is_refused():
 
 def test_base_is_unchanged():
     assert "outputDefinitions" not in BASE["root"]  # the snippets above start from the plain one-task pipeline
+
+
+# --- fields no pass would read are refused, and a PipelineJob's are mapped ---------------------------
+
+
+@pytest.mark.parametrize("changes, pointer", [
+    ({"/schemaVersion": "2.0.0"}, "/schemaVersion"),
+    ({"/root/inputDefinitions/parameters/x": {"type": "STRING"}}, "/root/inputDefinitions/parameters/x/type"),
+    ({"/root/inputDefinitions/parameters/x": {"parameterType": "STRING", "literals": ["a"], "defaultValue": "a"}},
+     "/root/inputDefinitions/parameters/x/literals"),
+    ({"/components/comp-c/outputDefinitions/artifacts/m": {"artifactType": {"schemaTitle": "system.Model"}, "metadata": {"a": 1}}},
+     "/components/comp-c/outputDefinitions/artifacts/m/metadata"),
+    ({"/components/comp-c/inputDefinitions/artifacts/a": {"artifactType": {"instanceSchema": "title: x"}, "isOptional": True}},
+     "/components/comp-c/inputDefinitions/artifacts/a/artifactType/instanceSchema"),
+    ({"/components/comp-c/singlePlatformSpecs": [{"platform": "kubernetes"}]}, "/components/comp-c/singlePlatformSpecs"),
+    ({"/root/taskConfigPassthroughs": [{"field": "RESOURCES"}]}, "/root/taskConfigPassthroughs"),
+    ({"/components/comp-c/inputDefinitions/parameters/p": {"parameterType": "STRING"},
+      "/root/dag/tasks/t/inputs/parameters/p/runtimeValue/runtimeParameter": "x"},
+     "/root/dag/tasks/t/inputs/parameters/p/runtimeValue/runtimeParameter"),
+])
+def test_a_field_no_pass_reads_is_refused_where_it_is(changes, pointer):
+    assert_refused(changes, pointer, "")
+
+
+def test_a_pipeline_job_gives_its_values_root_name_and_labels():
+    spec = json.loads(snippet({"/root/inputDefinitions/parameters": {"n": {"parameterType": "NUMBER_INTEGER"},
+                                                                    "s": {"parameterType": "STRING"}}}))
+    job = {"displayName": "Nightly", "labels": {"team": "ml"},
+           "runtimeConfig": {"gcsOutputDirectory": "s3://bucket/runs",
+                             "parameters": {"n": {"intValue": "7"}, "s": {"stringValue": "old"}},
+                             "parameterValues": {"s": "new"}},  # wins over the deprecated map
+           "pipelineSpec": spec}
+    manifest = yaml.safe_load(transpile(json.dumps(job), file="job.json"))
+    assert {p["name"]: p["value"] for p in manifest["spec"]["arguments"]["parameters"]} == {"n": "7", "s": "new"}
+    assert manifest["metadata"]["labels"] == {"team": "ml"}
+    assert manifest["metadata"]["annotations"]["workflows.argoproj.io/title"] == "Nightly"
+    bad_root = {"runtimeConfig": {**job["runtimeConfig"], "gcsOutputDirectory": "ftp://host/runs"}}
+    for extra, pointer in (({"name": "projects/p/pipelineJobs/j"}, "/name"), ({"owner": "me"}, ""),
+                           (bad_root, "/runtimeConfig/gcsOutputDirectory")):
+        with pytest.raises(TranspileError) as err:
+            transpile(json.dumps({**job, **extra}), file="job.json")
+        assert err.value.diagnostics[0].pointer == pointer
+
+
+def test_a_pipeline_jobs_output_directory_is_the_pipeline_root():
+    from conftest import GOLDEN
+
+    spec = yaml.safe_load((GOLDEN / "artifacts_chain" / "pipeline.yaml").read_text())
+    job = {"runtimeConfig": {"gcsOutputDirectory": "s3://bucket/runs"}, "pipelineSpec": spec}
+    assert "key: runs/{{workflow.name}}/{{pod.name}}/data" in transpile(json.dumps(job), file="job.json")

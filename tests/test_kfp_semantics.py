@@ -90,3 +90,10 @@ def test_task_config_is_refused_rather_than_half_applied() -> None:
                    "/components/comp-c/taskConfigPassthroughs", "dsl.TaskConfig is not supported yet")
     assert_refused({"/components/comp-c/inputDefinitions/parameters/cfg": {"parameterType": "TASK_CONFIG", "isOptional": True}},
                    "/components/comp-c/inputDefinitions/parameters/cfg", "dsl.TaskConfig is not supported yet")
+
+
+def test_a_pipeline_parameters_description_reaches_the_submit_form() -> None:
+    # The SDK writes docstring text as `description`; Argo shows a workflow parameter's description.
+    assert_lowers({"/root/inputDefinitions/parameters/lr": {"parameterType": "NUMBER_DOUBLE", "defaultValue": 0.1,
+                                                            "description": "Learning rate."}},
+                  "/spec/arguments/parameters/0", {"name": "lr", "value": "0.1", "description": "Learning rate."})

@@ -54,7 +54,7 @@ def bind(source: Source, pipeline: ir.Pipeline, options: Options) -> ir.Pipeline
             problems.append(_at(where, MSG_BAD_VALUE.format(value=value, name=name, type=parameter_type, problem=err)))
 
     for name, value in sorted(source.runtime_parameters.items()):
-        add(name, value, False, source.diagnostic("", f"{source.runtime_pointer}/{name}"))
+        add(name, value, False, source.diagnostic("", source.runtime_pointers[name]))
     for name, text in options.parameters:
         add(name, text, True, Diagnostic("", "", "-p"))
     uris = _artifact_uris(pipeline, options, problems)

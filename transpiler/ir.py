@@ -32,6 +32,7 @@ class ParameterDef:
     default: Any = MISSING
     optional: bool = False
     pointer: str = ""
+    description: str = ""  # the SDK's docstring text; shown for the pipeline's own parameters
 
 
 @dataclass(frozen=True)
@@ -470,8 +471,9 @@ class Pipeline:
     sdk_version: str = ""
     schema_version: str = ""
     importers: dict[str, Importer] = field(default_factory=dict)
-    default_pipeline_root: str = ""  # @dsl.pipeline(pipeline_root=...)
+    default_pipeline_root: str = ""  # @dsl.pipeline(pipeline_root=...), or a PipelineJob's gcsOutputDirectory
     config: PipelineConfig | None = None  # dsl.PipelineConfig (the platform spec's pipelineConfig)
+    labels: tuple[tuple[str, str], ...] = ()  # a PipelineJob's labels
 
     def importer(self, component_name: str) -> Importer | None:
         """The importer a component runs, if it is a ``dsl.importer`` component."""

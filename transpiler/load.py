@@ -60,9 +60,10 @@ class Source:
     file: str
     pipeline_spec: dict[str, Any]
     platform_spec: dict[str, Any] | None = None
-    runtime_parameters: dict[str, Any] = field(default_factory=dict)
+    runtime_parameters: dict[str, Any] = field(default_factory=dict)  # a PipelineJob's parameter values
     spec_pointer: str = ""
-    runtime_pointer: str = ""
+    runtime_pointers: dict[str, str] = field(default_factory=dict)  # where each runtime parameter value is
+    job: dict[str, Any] | None = None  # a PipelineJob wrapper, without its pipelineSpec
     nodes: Any = ()  # the documents' YAML nodes (a _LazyNodes: composed when first needed)
 
     def locate(self, pointer: str, document: int = 0) -> tuple[int | None, int | None]:
@@ -351,17 +352,44 @@ def _from_wrapper(job: dict[str, Any], platform: Any, nodes: Any, file: str) -> 
     if not isinstance(spec, dict) or not _looks_like_spec(spec):
         line, column = _locate_key(nodes[0], "pipelineSpec")
         raise _fail(file, MSG_NOT_PIPELINE, line, column, "/pipelineSpec")
-    runtime = job.get("runtimeConfig") or {}
-    parameters = runtime.get("parameterValues") if isinstance(runtime, dict) else None
+    values, pointers = _runtime_parameters(job.get("runtimeConfig"))
     return Source(
         file,
         spec,
         platform,
-        runtime_parameters=parameters if isinstance(parameters, dict) else {},
+        runtime_parameters=values,
         spec_pointer="/pipelineSpec",
-        runtime_pointer="/runtimeConfig/parameterValues",
+        runtime_pointers=pointers,
+        job={k: v for k, v in job.items() if k != "pipelineSpec"},
         nodes=nodes,
     )
+
+
+def _runtime_parameters(runtime: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """A PipelineJob's parameter values and their pointers: ``parameterValues`` (JSON values),
+    over the deprecated ``parameters`` (``{intValue|doubleValue|stringValue}``, which KFP's
+    early v2 compiler wrote). A value of the wrong shape is left as it is, for validate to refuse."""
+    if not isinstance(runtime, dict):
+        return {}, {}
+    values: dict[str, Any] = {}
+    pointers: dict[str, str] = {}
+    for key, convert in (("parameters", _typed_value), ("parameterValues", lambda v: v)):
+        given = runtime.get(key)
+        for name, value in (given.items() if isinstance(given, dict) else ()):
+            values[name] = convert(value)
+            pointers[name] = f"/runtimeConfig/{key}/{escape_pointer_token(name)}"
+    return values, pointers
+
+
+def _typed_value(value: Any) -> Any:
+    """An ``ml_pipelines.Value`` as a plain value (int64 is a string in protobuf's JSON)."""
+    if isinstance(value, dict) and len(value) == 1:
+        kind, inner = next(iter(value.items()))
+        if kind == "intValue" and isinstance(inner, (int, str)) and str(inner).lstrip("-").isdigit():
+            return int(inner)
+        if kind in ("doubleValue", "stringValue"):
+            return inner
+    return value
 
 
 def _looks_like_spec(doc: dict[str, Any]) -> bool:

@@ -73,16 +73,19 @@ class _Parser:
         for label, config in platform.items():
             executors[label] = dataclasses.replace(executors[label], kubernetes=config)
         root = self.component("root", self.spec["root"], "/root")
+        job = self.source.job or {}
+        runtime = job.get("runtimeConfig") or {}
         pipeline = ir.Pipeline(
             name=info.get("name", ""),
-            display_name=info.get("displayName", ""),
+            display_name=job.get("displayName") or info.get("displayName", ""),  # the run's, then the pipeline's
             description=info.get("description", ""),
             root=root,
             components=_with_extra_inputs(components, [root, *components.values()]),
             executors={k: v for k, v in executors.items() if v is not None},
             sdk_version=self.spec.get("sdkVersion", ""),
             schema_version=self.spec.get("schemaVersion", ""),
-            default_pipeline_root=self.spec.get("defaultPipelineRoot", ""),
+            default_pipeline_root=runtime.get("gcsOutputDirectory") or self.spec.get("defaultPipelineRoot", ""),
+            labels=tuple(sorted((job.get("labels") or {}).items())),
             importers=self.importers,
             config=platform_parser.pipeline_config(),
         )
@@ -110,6 +113,7 @@ class _Parser:
                 default=p.get("defaultValue", ir.MISSING),
                 optional=bool(p.get("isOptional", False)),
                 pointer=f"{at}/parameters/{escape_pointer_token(name)}",
+                description=p.get("description", ""),
             )
             for name, p in sorted(body.get("parameters", {}).items())
         )

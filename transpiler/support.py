@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Iterator
 
 from transpiler import cel, ir, k8s, names, placeholders, wire
 from transpiler.analysis import Analysis, accelerator_resource, is_collected, pvc_operation, scheme_family, split_root
@@ -105,6 +105,19 @@ MSG_WORKSPACE_IMPORT = (
     "has no workspace path for others)"
 )
 MSG_PVC_ARGV = "A CreatePVC/DeletePVC component ({image}) cannot have a command or args"
+SCHEMA_VERSION = "2.1.0"
+MSG_SCHEMA_VERSION = (
+    "Schema version {version!r}: KFP's backend runs 2.1.0 only (what the KFP SDK 2.x writes), and "
+    "so does kfp2argo. Compile the pipeline with kfp 2.x"
+)
+MSG_LEGACY_FIELD = (
+    "{field} is not mapped: no KFP 2.x SDK writes it and kfp2argo does not carry it. Compile the "
+    "pipeline with kfp 2.x, or drop the field"
+)
+MSG_JOB_NAME = (
+    "The PipelineJob's name is the resource name of a run on Vertex AI or KFP, which Argo names "
+    "itself: leave it out and give the manifest's name with --name if it needs one"
+)
 MSG_TASK_CONFIG = (
     "dsl.TaskConfig is not supported yet: KFP's driver gives the component its pod's configuration "
     "(resources, env, volumes, scheduling) as JSON and applies a passthrough field to the pod only "
@@ -138,6 +151,8 @@ def check(source: Source, pipeline: ir.Pipeline, facts: Analysis, options: Optio
     checker.input_artifacts()
     checker.cron_parameters()
     checker.task_configs()
+    checker.job()
+    checker.unmapped_fields()
     checker.annotations()
     for component in facts.reachable_dags():
         loop = facts.loop_task(component)
@@ -172,16 +187,40 @@ class _Checker:
             message = MSG_ROOT_SCHEME.format(root=root)
             if self.options.pipeline_root:
                 raise UsageError([Diagnostic(message, "", "--pipeline-root")])
-            self.refuse(message, "/defaultPipelineRoot")
+            if ((self.source.job or {}).get("runtimeConfig") or {}).get("gcsOutputDirectory"):
+                self.source_refuse(message, "/runtimeConfig/gcsOutputDirectory")  # a PipelineJob's root
+            else:
+                self.refuse(message, "/defaultPipelineRoot")
 
     # --- the pipeline's input artifacts ----------------------------------------------------------
+
+    def unmapped_fields(self) -> None:
+        """IR fields the schema takes that no KFP 2.x SDK writes and kfp2argo does not map: each
+        is refused where it is, never dropped."""
+        spec = self.source.pipeline_spec
+        version = spec.get("schemaVersion")
+        if version is not None and version != SCHEMA_VERSION:
+            self.refuse(MSG_SCHEMA_VERSION.format(version=version), "/schemaVersion")
+        for at, value, field in _legacy_fields(spec):
+            self.refuse(MSG_LEGACY_FIELD.format(field=field), at)
+
+    def job(self) -> None:
+        """A PipelineJob wrapper's name names a Vertex AI resource: nothing Argo has."""
+        if (self.source.job or {}).get("name"):
+            self.source_refuse(MSG_JOB_NAME, "/name")
+
+    def source_refuse(self, message: str, at: str) -> None:
+        """Record a problem at a pointer into the input document itself (not the spec)."""
+        diagnostic = self.source.diagnostic(message, at, 0)
+        self.problems.setdefault((0, diagnostic.pointer, message), diagnostic)
 
     def task_configs(self) -> None:
         """``dsl.TaskConfig``: KFP's driver hands the component its pod's final configuration as
         JSON and applies a passthrough field to the pod only with ``apply_to_task``; kfp2argo
         builds neither, so both are refused rather than half done."""
-        for name, component in sorted(self.source.pipeline_spec.get("components", {}).items()):
-            at = f"/components/{escape_pointer_token(name)}"
+        spec = self.source.pipeline_spec
+        places = [(f"/components/{escape_pointer_token(name)}", c) for name, c in sorted(spec.get("components", {}).items())]
+        for at, component in [("/root", spec.get("root", {})), *places]:
             if component.get("taskConfigPassthroughs"):
                 self.refuse(MSG_TASK_CONFIG, at + "/taskConfigPassthroughs")
             for parameter, definition in sorted(component.get("inputDefinitions", {}).get("parameters", {}).items()):
@@ -544,3 +583,37 @@ def _volumes(config: ir.KubernetesConfig | None) -> list[tuple[str, str, str]]:
     found += [("", m.mount_path, m.pointer) for m in config.pvc_mounts]
     found += [("", v.mount_path, v.pointer) for v in config.object_volumes]
     return found
+
+
+def _legacy_fields(spec: dict[str, Any]) -> Iterator[tuple[str, Any, str]]:
+    """(pointer, value, what) of each legacy or unmapped field in a PipelineSpec."""
+    components = [("/root", spec.get("root") or {})]
+    components += [(f"/components/{escape_pointer_token(n)}", c) for n, c in sorted((spec.get("components") or {}).items())]
+    for at, component in components:
+        if "singlePlatformSpecs" in component:
+            yield f"{at}/singlePlatformSpecs", component["singlePlatformSpecs"], "singlePlatformSpecs"
+        for side in ("inputDefinitions", "outputDefinitions"):
+            for kind in ("parameters", "artifacts"):
+                for name, definition in sorted(((component.get(side) or {}).get(kind) or {}).items()):
+                    where = f"{at}/{side}/{kind}/{escape_pointer_token(name)}"
+                    for key in _LEGACY_DEFINITION_KEYS[kind]:
+                        if key in definition:
+                            yield f"{where}/{key}", definition[key], f"The {kind[:-1]} field {key!r}"
+                    artifact_type = definition.get("artifactType") or {}
+                    for key in ("instanceSchema", "schemaUri"):
+                        if key in artifact_type:
+                            yield f"{where}/artifactType/{key}", artifact_type[key], f"The artifact type's {key!r}"
+        for task_name, task in sorted(((component.get("dag") or {}).get("tasks") or {}).items()):
+            for name, binding in sorted(((task.get("inputs") or {}).get("parameters") or {}).items()):
+                if "runtimeParameter" in (binding.get("runtimeValue") or {}):
+                    yield (f"{at}/dag/tasks/{escape_pointer_token(task_name)}/inputs/parameters/{escape_pointer_token(name)}"
+                           "/runtimeValue/runtimeParameter"), None, "runtimeValue.runtimeParameter"
+
+
+# type: the pre-2.1 parameter type (parameterType replaced it); literals: allowed values KFP's
+# backend checks at run time, which no 2.x SDK writes; metadata and properties of an output
+# artifact definition, which KFP ignores.
+_LEGACY_DEFINITION_KEYS = {
+    "parameters": ("type", "literals"),
+    "artifacts": ("metadata", "properties", "customProperties"),
+}

@@ -43,6 +43,8 @@ def _schema_problems(source: Source) -> Iterator[Diagnostic]:
     documents = [("PipelineSpec", source.pipeline_spec, source.spec_pointer, 0)]
     if source.platform_spec is not None:
         documents.append(("PlatformSpec", source.platform_spec, "", 1))
+    if source.job is not None:  # the PipelineJob wrapper around the spec (its pipelineSpec left out)
+        documents.append(("PipelineJob", source.job, "", 0))
     for definition, document, base, index in documents:
         errors = sorted(schema_check.iter_errors(definition, document), key=lambda e: (list(map(str, e.absolute_path)), e.message))
         for error in errors:
@@ -203,9 +205,9 @@ class _Semantics:
     def defaults(self, component: dict[str, Any], at: tuple[str, ...]) -> None:
         """Each input parameter's default fits its type (as the wire encoding takes it)."""
         for name, definition in sorted(component.get("inputDefinitions", {}).get("parameters", {}).items()):
-            if "defaultValue" not in definition:
+            if "defaultValue" not in definition or "type" in definition:  # the pre-2.1 `type`: support refuses it
                 continue
-            parameter_type = definition.get("parameterType", "")
+            parameter_type = definition.get("parameterType", "STRING")
             try:
                 wire.wire_value(definition["defaultValue"], "STRUCT" if parameter_type == "TASK_FINAL_STATUS" else parameter_type)
             except ValueError as err:

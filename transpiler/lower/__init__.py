@@ -98,7 +98,8 @@ def _arguments(pipeline: ir.Pipeline) -> m.Arguments | None:
     workflow's arguments, which a submission may override."""
     parameters = []
     for parameter in pipeline.root.inputs.parameters:
-        parameters.append(m.Parameter(name=names.parameter_name(parameter.name), value=parameter_default(parameter)))
+        parameters.append(m.Parameter(name=names.parameter_name(parameter.name), value=parameter_default(parameter),
+                                      description=parameter.description or None))
     artifacts = []
     for definition in pipeline.root.inputs.artifacts:
         artifact, companion = importer.pipeline_input(definition)

@@ -28,7 +28,7 @@ def manifest(pipeline: ir.Pipeline, options: Options, spec: m.WorkflowSpec) -> A
     """
     kind = KIND_NAMES[options.kind]
     annotations = {**_pipeline_annotations(pipeline), **dict(options.annotations)}
-    labels = dict(options.labels) or None
+    labels = {**dict(pipeline.labels), **dict(options.labels)} or None
     if kind == "Workflow":
         name = options.name
         generate_name = None if name else (options.generate_name or names.generate_name(pipeline.name or "pipeline"))
